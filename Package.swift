@@ -1,0 +1,59 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 language mode comes from the tools version;
+/// these upcoming features keep existentials and imports explicit.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "mes",
+    products: [
+        .executable(name: "mes", targets: ["mes"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries, each imported only by its wrapper target below.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
+
+        // Generic libraries that know nothing of manufacturing.
+        .target(name: "Workers", swiftSettings: strictSettings),
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", "Workers", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MQTT",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "Markdown", dependencies: ["CCmark"], swiftSettings: strictSettings),
+        .target(name: "Config", swiftSettings: strictSettings),
+
+        // The one executable: the composition root.
+        .executableTarget(
+            name: "mes",
+            dependencies: [
+                "Config",
+                "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strictSettings),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT"], swiftSettings: strictSettings),
+        .testTarget(name: "MarkdownTests", dependencies: ["Markdown"], swiftSettings: strictSettings),
+    ]
+)

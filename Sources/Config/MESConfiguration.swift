@@ -1,0 +1,158 @@
+/// The settings of a `mes` process, from command-line flags over `MES_*` environment variables
+/// over defaults. Every value is checked here, so a typo stops the process at start with a
+/// message naming the flag or variable. See docs/configuration.md.
+public struct MESConfiguration: Sendable, Equatable {
+    /// PostgreSQL URL (`MES_DATABASE_URL`, `--database-url`); nil when not given.
+    public var databaseURL: String?
+    /// Most database connections per process (`MES_DATABASE_POOL_SIZE`).
+    public var databasePoolSize: Int
+    /// Folder of `NNNN_name.sql` files (`MES_MIGRATIONS_DIR`, `--migrations`); nil to search.
+    public var migrationsDirectory: String?
+    /// MQTT broker (`MES_MQTT_URL`), nil when not given.
+    public var mqtt: MQTTEndpoint?
+    /// Where the web server listens (`MES_HTTP_ADDRESS`).
+    public var httpAddress: HostPort
+    /// swift-log level name (`MES_LOG_LEVEL`).
+    public var logLevel: String
+
+    public static let defaultPoolSize = 8
+    public static let defaultHTTPAddress = HostPort(host: "127.0.0.1", port: 8080)
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Resolves the configuration. `flags` holds values given on the command line, keyed by the
+    /// environment variable they override (`"MES_DATABASE_URL"`), and wins over `environment`.
+    public init(environment: [String: String], flags: [String: String] = [:]) throws(ConfigurationError) {
+        func value(_ name: String) -> String? {
+            let raw = flags[name] ?? environment[name]
+            guard let raw, !raw.isEmpty else { return nil }
+            return raw
+        }
+        databaseURL = value("MES_DATABASE_URL")
+        if let url = databaseURL, !(url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") || url.contains("=")) {
+            throw ConfigurationError(setting: "MES_DATABASE_URL", "'\(url)' is neither a postgresql:// URL nor a libpq key=value string")
+        }
+        if let size = value("MES_DATABASE_POOL_SIZE") {
+            guard let parsed = Int(size), (1...1000).contains(parsed) else {
+                throw ConfigurationError(setting: "MES_DATABASE_POOL_SIZE", "'\(size)' is not a whole number from 1 to 1000")
+            }
+            databasePoolSize = parsed
+        } else {
+            databasePoolSize = Self.defaultPoolSize
+        }
+        migrationsDirectory = value("MES_MIGRATIONS_DIR")
+        mqtt = try value("MES_MQTT_URL").map { url throws(ConfigurationError) in
+            try MQTTEndpoint(url: url, setting: "MES_MQTT_URL")
+        }
+        httpAddress = try value("MES_HTTP_ADDRESS").map { address throws(ConfigurationError) in
+            try HostPort(address, setting: "MES_HTTP_ADDRESS")
+        } ?? Self.defaultHTTPAddress
+        logLevel = value("MES_LOG_LEVEL")?.lowercased() ?? "info"
+        guard Self.logLevels.contains(logLevel) else {
+            throw ConfigurationError(setting: "MES_LOG_LEVEL", "'\(logLevel)' is not one of \(Self.logLevels.joined(separator: ", "))")
+        }
+    }
+
+    /// The database URL, or an error that says how to give one.
+    public func requireDatabaseURL() throws(ConfigurationError) -> String {
+        guard let databaseURL else {
+            throw ConfigurationError(
+                setting: "MES_DATABASE_URL",
+                "no database given: pass --database-url or set MES_DATABASE_URL, e.g. postgresql://mes:mes@127.0.0.1:5432/mes")
+        }
+        return databaseURL
+    }
+}
+
+/// A setting that cannot be used, named by its environment variable.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var setting: String
+    public var message: String
+    public init(setting: String, _ message: String) {
+        self.setting = setting
+        self.message = message
+    }
+    public var description: String { "\(setting): \(message)" }
+}
+
+/// `host:port`, with `[v6]:port` for IPv6 literals.
+public struct HostPort: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public init(_ text: String, setting: String) throws(ConfigurationError) {
+        let hostPart: Substring
+        let portPart: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                throw ConfigurationError(setting: setting, "'\(text)' is not [ipv6]:port")
+            }
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            portPart = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else {
+                throw ConfigurationError(setting: setting, "'\(text)' has no port: write host:port, e.g. 0.0.0.0:8080")
+            }
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+        }
+        guard !hostPart.isEmpty else { throw ConfigurationError(setting: setting, "'\(text)' has no host") }
+        guard let port = Int(portPart), (0...65535).contains(port) else {
+            throw ConfigurationError(setting: setting, "'\(portPart)' is not a port from 0 to 65535")
+        }
+        self.host = String(hostPart)
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// An MQTT broker from `mqtt://user:password@host:port` (`mqtts://` for TLS).
+public struct MQTTEndpoint: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var username: String?
+    public var password: String?
+    public var tls: Bool
+
+    public init(url: String, setting: String) throws(ConfigurationError) {
+        let tls: Bool
+        let rest: Substring
+        if url.hasPrefix("mqtt://") {
+            tls = false
+            rest = url.dropFirst("mqtt://".count)
+        } else if url.hasPrefix("mqtts://") {
+            tls = true
+            rest = url.dropFirst("mqtts://".count)
+        } else {
+            throw ConfigurationError(setting: setting, "'\(url)' must start with mqtt:// or mqtts://")
+        }
+        var authority = rest.prefix { $0 != "/" }
+        if let at = authority.lastIndex(of: "@") {
+            let userInfo = authority[..<at]
+            if let colon = userInfo.firstIndex(of: ":") {
+                username = String(userInfo[..<colon])
+                password = String(userInfo[userInfo.index(after: colon)...])
+            } else {
+                username = String(userInfo)
+            }
+            authority = authority[authority.index(after: at)...]
+        }
+        let defaultPort = tls ? 8883 : 1883
+        let address = authority.contains(":") && !authority.hasSuffix("]") ? String(authority) : "\(authority):\(defaultPort)"
+        let hostPort = try HostPort(address, setting: setting)
+        self.host = hostPort.host
+        self.port = hostPort.port
+        self.tls = tls
+    }
+
+    /// The URL with the password masked.
+    public var description: String {
+        let user = username.map { name in password == nil ? "\(name)@" : "\(name):***@" } ?? ""
+        return "\(tls ? "mqtts" : "mqtt")://\(user)\(HostPort(host: host, port: port))"
+    }
+}

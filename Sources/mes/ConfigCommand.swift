@@ -1,0 +1,24 @@
+import ArgumentParser
+import Config
+import Postgres
+
+/// `mes config`: prints the settings a process would run with, secrets masked.
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Check the configuration and print the effective settings (passwords masked).",
+        discussion: "Exits non-zero, naming the setting, when a flag or MES_* variable cannot be used."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let configuration = try global.configuration()
+        print("MES_DATABASE_URL        \(configuration.databaseURL.map(PGURL.redacted) ?? "(not set)")")
+        print("MES_DATABASE_POOL_SIZE  \(configuration.databasePoolSize)")
+        print("MES_MIGRATIONS_DIR      \(configuration.migrationsDirectory ?? "(search ./Migrations, then beside the executable)")")
+        print("MES_MQTT_URL            \(configuration.mqtt?.description ?? "(not set)")")
+        print("MES_HTTP_ADDRESS        \(configuration.httpAddress)")
+        print("MES_LOG_LEVEL           \(configuration.logLevel)")
+    }
+}

@@ -1,0 +1,66 @@
+import Postgres
+import Testing
+
+import Foundation
+
+/// Fresh, throwaway databases on the PostgreSQL that scripts/test.sh starts.
+///
+/// A missing `MES_TEST_DATABASE_URL` is a test failure, not a skip: a suite that quietly skips
+/// its database tests would report green without having tested anything.
+enum TestDatabase {
+    struct NotConfigured: Error, CustomStringConvertible {
+        var description: String {
+            "MES_TEST_DATABASE_URL is not set: run scripts/test.sh, which starts PostgreSQL, or point it at a role with CREATEDB"
+        }
+    }
+
+    static func serverURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["MES_TEST_DATABASE_URL"], !url.isEmpty else {
+            throw NotConfigured()
+        }
+        return url
+    }
+
+    /// The URL of `url` with its database name replaced.
+    static func url(_ url: String, database: String) -> String {
+        let query = url.firstIndex(of: "?").map { String(url[$0...]) } ?? ""
+        let base = url.firstIndex(of: "?").map { String(url[..<$0]) } ?? url
+        guard let slash = base.lastIndex(of: "/"), base[..<slash].hasSuffix("/") == false else { return base + "/" + database + query }
+        return String(base[..<slash]) + "/" + database + query
+    }
+
+    /// Creates an empty database, runs `body` with its URL, and drops it afterwards.
+    static func withFresh<T>(_ body: (String) throws -> T) throws -> T {
+        let server = try serverURL()
+        let name = freshName()
+        let admin = try PGConnection.connect(url: server, applicationName: "mes-tests")
+        try admin.execute("CREATE DATABASE \(identifier: name)")
+        defer { _ = try? admin.execute("DROP DATABASE \(identifier: name) WITH (FORCE)") }
+        return try body(url(server, database: name))
+    }
+
+    /// The async form, for tests that await pools and listeners.
+    static func withFresh<T>(_ body: (String) async throws -> T) async throws -> T {
+        let server = try serverURL()
+        let name = freshName()
+        let admin = try PGConnection.connect(url: server, applicationName: "mes-tests")
+        try admin.execute("CREATE DATABASE \(identifier: name)")
+        do {
+            let value = try await body(url(server, database: name))
+            try admin.execute("DROP DATABASE \(identifier: name) WITH (FORCE)")
+            return value
+        } catch {
+            _ = try? admin.execute("DROP DATABASE \(identifier: name) WITH (FORCE)")
+            throw error
+        }
+    }
+
+    static func freshName() -> String {
+        "mes_test_" + UUID().uuidString.lowercased().filter { $0 != "-" }
+    }
+
+    /// A connection to a fresh database for the duration of `body`.
+    static func withConnection<T>(_ body: (PGConnection) throws -> T) throws -> T {
+        try withFresh { url in try body(try PGConnection.connect(url: url, applicationName: "mes-tests")) }
+    }
+}

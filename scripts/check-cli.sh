@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `mes` executable against a real PostgreSQL: what an operator sees.
+# Needs MES_TEST_DATABASE_URL (a role with CREATEDB) and a built .build/debug/mes.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+[ -n "${MES_TEST_DATABASE_URL:-}" ] || die "MES_TEST_DATABASE_URL is not set (scripts/test.sh sets it)"
+mes=${MES_BIN:-.build/debug/mes}
+[ -x "$mes" ] || die "$mes not found: run swift build first"
+
+passed=0
+failed=0
+work=$(mktemp -d /tmp/mes-cli-XXXXXX)
+database="mes_cli_$$"
+base=${MES_TEST_DATABASE_URL%/*}
+psql "$MES_TEST_DATABASE_URL" -X -q -c "CREATE DATABASE $database" >/dev/null || die "cannot create database $database"
+trap 'psql "$MES_TEST_DATABASE_URL" -X -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null; rm -rf "$work"' EXIT
+url="$base/$database"
+
+# expect NAME EXIT_CODE PATTERN -- COMMAND...: runs COMMAND, checks its exit code and that its
+# combined output matches PATTERN (an extended regex).
+expect() {
+    local name=$1 code=$2 pattern=$3
+    shift 4
+    local output actual
+    output=$(env -u MES_DATABASE_URL "$@" 2>&1)
+    actual=$?
+    if [ "$actual" = "$code" ] && grep -Eq -- "$pattern" <<<"$output"; then
+        passed=$((passed + 1))
+        echo "ok   $name"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name: exit $actual (wanted $code), output:"
+        sed 's/^/     /' <<<"$output"
+    fi
+}
+
+expect "migrate builds the schema on an empty database" 0 "applied 0001_plant_model.sql.*schema is up to date" -- \
+    "$mes" migrate --database-url "$url"
+expect "migrate again changes nothing" 0 "schema is up to date \([0-9]+ migrations\)" -- \
+    "$mes" migrate --database-url "$url"
+expect "migrate --status lists applied migrations" 0 "applied  0004_users_and_roles.sql" -- \
+    "$mes" migrate --status --database-url "$url"
+expect "the database URL can come from MES_DATABASE_URL" 0 "schema is up to date" -- \
+    env MES_DATABASE_URL="$url" "$mes" migrate
+expect "the plant tables exist" 0 "work_order_operation" -- \
+    psql "$url" -X -At -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+
+cp -r Migrations "$work/Migrations"
+echo "-- an edit after the fact" >> "$work/Migrations/0001_plant_model.sql"
+expect "an edited applied migration is refused" 1 "0001_plant_model.sql was changed after it was applied" -- \
+    "$mes" migrate --database-url "$url" --migrations "$work/Migrations"
+
+mkdir -p "$work/bad"
+echo "SELECT 1;" > "$work/bad/7_oops.sql"
+expect "a badly named migration file is named in the error" 1 "7_oops.sql: the version must be at least four digits" -- \
+    "$mes" migrate --database-url "$url" --migrations "$work/bad"
+expect "a missing migrations folder is reported" 1 "migrations directory .?/nonexistent.? does not exist" -- \
+    "$mes" migrate --database-url "$url" --migrations /nonexistent
+expect "no database URL says how to give one" 64 "MES_DATABASE_URL: no database given" -- \
+    "$mes" migrate
+expect "an unreachable database is reported with its redacted URL" 1 "cannot connect to postgresql://mes:\*\*\*@127.0.0.1:1/mes" -- \
+    "$mes" migrate --database-url "postgresql://mes:secret@127.0.0.1:1/mes"
+expect "a bad MES_HTTP_ADDRESS names the variable" 64 "MES_HTTP_ADDRESS: 'nowhere' has no port" -- \
+    env MES_HTTP_ADDRESS=nowhere "$mes" config
+expect "mes config masks passwords" 0 "MES_DATABASE_URL +postgresql://mes:\*\*\*@" -- \
+    env MES_DATABASE_URL="$url" "$mes" config
+expect "mes --help lists the subcommands" 0 "migrate.*" -- \
+    "$mes" --help
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" = 0 ]
