@@ -61,36 +61,30 @@ private func parseInteger<T: FixedWidthInteger>(_ text: UnsafeBufferPointer<UInt
     return value
 }
 
-extension Int: PGCodable {
-    public static var pgTypeOID: UInt32 { PGTypeOID.int8 }
+/// Integers share their text format; each type only names its OID.
+protocol PGInteger: FixedWidthInteger, PGCodable {}
+
+extension PGInteger {
     public var pgValue: PGBind.Value { .text(String(self)) }
-    public static func pgDecode(_ text: UnsafeBufferPointer<UInt8>?) throws(PGCellError) -> Int {
-        try parseInteger(text, as: Int.self)
+    public static func pgDecode(_ text: UnsafeBufferPointer<UInt8>?) throws(PGCellError) -> Self {
+        try parseInteger(text, as: Self.self)
     }
 }
 
-extension Int64: PGCodable {
+extension Int: PGInteger {
     public static var pgTypeOID: UInt32 { PGTypeOID.int8 }
-    public var pgValue: PGBind.Value { .text(String(self)) }
-    public static func pgDecode(_ text: UnsafeBufferPointer<UInt8>?) throws(PGCellError) -> Int64 {
-        try parseInteger(text, as: Int64.self)
-    }
 }
 
-extension Int32: PGCodable {
+extension Int64: PGInteger {
+    public static var pgTypeOID: UInt32 { PGTypeOID.int8 }
+}
+
+extension Int32: PGInteger {
     public static var pgTypeOID: UInt32 { PGTypeOID.int4 }
-    public var pgValue: PGBind.Value { .text(String(self)) }
-    public static func pgDecode(_ text: UnsafeBufferPointer<UInt8>?) throws(PGCellError) -> Int32 {
-        try parseInteger(text, as: Int32.self)
-    }
 }
 
-extension Int16: PGCodable {
+extension Int16: PGInteger {
     public static var pgTypeOID: UInt32 { PGTypeOID.int2 }
-    public var pgValue: PGBind.Value { .text(String(self)) }
-    public static func pgDecode(_ text: UnsafeBufferPointer<UInt8>?) throws(PGCellError) -> Int16 {
-        try parseInteger(text, as: Int16.self)
-    }
 }
 
 extension Double: PGCodable {

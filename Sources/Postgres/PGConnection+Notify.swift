@@ -51,21 +51,21 @@ extension PGConnection {
         return received
     }
 
-    /// True when the idle connection's socket shows the server has gone (EOF or error), so a pool
-    /// can replace it before handing it out.
+    /// True when an idle connection can no longer be used, so a pool can replace it before
+    /// handing it out. Costs one `poll()` in the common case.
     func hasBrokenWhileIdle() -> Bool {
-        // Readable while idle means a notice, a notification, or a server that said goodbye
-        // (pg_terminate_backend sends a FATAL message, then closes). libpq sees the close only
-        // when a read returns end-of-stream, so keep reading while the socket stays readable.
-        for _ in 0..<4 {
-            guard isOpen else { return true }
-            let socket = PQsocket(handle)
-            guard socket >= 0 else { return true }
-            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, 0) > 0 else { return false }
-            if PQconsumeInput(handle) != 1 { return true }
-        }
-        return !isOpen
+        guard isOpen else { return true }
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { return true }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, 0) > 0 else { return false }
+        // Input on an idle session is a notice, a notification, or a goodbye: pg_terminate_backend
+        // and server shutdown send a FATAL message and then close, and libpq only sees the close
+        // on a later read. An empty query settles which, for one round trip on this rare path.
+        guard PQconsumeInput(handle) == 1, isOpen else { return true }
+        guard let probe = PQexec(handle, "") else { return true }
+        defer { PQclear(probe) }
+        return PQresultStatus(probe) != PGRES_EMPTY_QUERY || !isOpen
     }
 
     private func drainNotifications() -> [PGNotification] {

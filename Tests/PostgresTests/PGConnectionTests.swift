@@ -27,12 +27,13 @@ struct PGConnectionTests {
             let instant = Date(timeIntervalSince1970: 1_795_417_509.000123)
             let amount = Decimal(string: "12345678901234567890.123456789")!
             let id = UUID()
-            let nothing: Int? = nil
-            let row = try #require(try connection.query("""
+            let nothing = Int?.none
+            let everything: SQL = """
                 SELECT \(text)::text AS text, \(bytes) AS bytes, \(instant) AS instant, \(amount)::numeric AS amount,
                        \(id) AS id, \(nothing) AS nothing, \(true) AS yes, \(2.5) AS ratio, \(Int32(-7)) AS small,
                        \(Int.max) AS big
-                """).first)
+                """
+            let row = try #require(try connection.query(everything).first)
             #expect(try row.decode("text", as: String.self) == text)
             #expect(try row.decode("bytes", as: [UInt8].self) == bytes)
             #expect(try row.decode("instant", as: Date.self) == instant)

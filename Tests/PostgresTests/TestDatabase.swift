@@ -31,28 +31,28 @@ enum TestDatabase {
 
     /// Creates an empty database, runs `body` with its URL, and drops it afterwards.
     static func withFresh<T>(_ body: (String) throws -> T) throws -> T {
-        let server = try serverURL()
-        let name = freshName()
-        let admin = try PGConnection.connect(url: server, applicationName: "mes-tests")
-        try admin.execute("CREATE DATABASE \(identifier: name)")
-        defer { _ = try? admin.execute("DROP DATABASE \(identifier: name) WITH (FORCE)") }
-        return try body(url(server, database: name))
+        let (admin, name, url) = try create()
+        defer { drop(name, using: admin) }
+        return try body(url)
     }
 
     /// The async form, for tests that await pools and listeners.
     static func withFresh<T>(_ body: (String) async throws -> T) async throws -> T {
+        let (admin, name, url) = try create()
+        defer { drop(name, using: admin) }
+        return try await body(url)
+    }
+
+    private static func create() throws -> (admin: PGConnection, name: String, url: String) {
         let server = try serverURL()
         let name = freshName()
         let admin = try PGConnection.connect(url: server, applicationName: "mes-tests")
         try admin.execute("CREATE DATABASE \(identifier: name)")
-        do {
-            let value = try await body(url(server, database: name))
-            try admin.execute("DROP DATABASE \(identifier: name) WITH (FORCE)")
-            return value
-        } catch {
-            _ = try? admin.execute("DROP DATABASE \(identifier: name) WITH (FORCE)")
-            throw error
-        }
+        return (admin, name, url(server, database: name))
+    }
+
+    private static func drop(_ name: String, using admin: PGConnection) {
+        _ = try? admin.execute("DROP DATABASE \(identifier: name) WITH (FORCE)")
     }
 
     static func freshName() -> String {
