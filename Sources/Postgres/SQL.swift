@@ -66,6 +66,11 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
             fragments.append(.bind(value.pgBind))
         }
 
+        /// An optional value: NULL when nil, sent with the wrapped type's OID either way.
+        public mutating func appendInterpolation<Value: PGEncodable>(_ value: Value?) {
+            fragments.append(.bind(value.pgBind))
+        }
+
         /// Another statement fragment, with its own binds.
         public mutating func appendInterpolation(_ sql: SQL) {
             fragments.append(contentsOf: sql.fragments)
