@@ -12,6 +12,8 @@ let package = Package(
     name: "mes",
     products: [
         .executable(name: "mes", targets: ["mes"]),
+        // For the benchmark harness in Benchmarks/, which compares the server with its peers.
+        .library(name: "HTTP", targets: ["HTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +24,9 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
+
+        // Linux calls Glibc does not expose (epoll, eventfd, accept4) and zlib's gzip.
+        .target(name: "CLinux", linkerSettings: [.linkedLibrary("z")]),
 
         // Generic libraries that know nothing of manufacturing.
         .target(name: "Workers", swiftSettings: strictSettings),
@@ -35,6 +40,11 @@ let package = Package(
             dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "HTTP",
+            dependencies: ["CLinux", "Workers", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .target(name: "Markdown", dependencies: ["CCmark"], swiftSettings: strictSettings),
         .target(name: "Config", swiftSettings: strictSettings),
 
@@ -43,6 +53,7 @@ let package = Package(
             name: "mes",
             dependencies: [
                 "Config",
+                "HTTP",
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -50,10 +61,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // libFuzzer target for the HTTP parser (scripts/fuzz-http.sh); replays a corpus otherwise.
+        .executableTarget(name: "http-fuzz", dependencies: ["HTTP"], path: "Fuzz/HTTPParser", swiftSettings: strictSettings),
+
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strictSettings),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT"], swiftSettings: strictSettings),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strictSettings),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"], swiftSettings: strictSettings),
     ]
 )

@@ -68,5 +68,33 @@ expect "mes config masks passwords" 0 "MES_DATABASE_URL +postgresql://mes:\*\*\*
 expect "mes --help lists the subcommands" 0 "migrate.*" -- \
     "$mes" --help
 
+# mes serve: health, static files, the NOTIFY-to-event-stream relay, and a graceful stop on SIGTERM.
+mkdir -p "$work/public"
+echo "body { color: #333; }" > "$work/public/site.css"
+"$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --public "$work/public" --grace-period 5 >"$work/serve.log" 2>&1 &
+serve_pid=$!
+port=""
+for _ in $(seq 1 100); do
+    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/serve.log" | grep -o '[0-9]*$' || true)
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+base_url="http://127.0.0.1:$port"
+expect "mes serve answers /health after checking the database" 0 "^ok$" -- curl -sS --fail "$base_url/health"
+expect "mes serve serves static files" 0 "color: #333" -- curl -sS --fail "$base_url/static/site.css"
+expect "mes serve refuses path traversal" 0 "^404$" -- curl -sS -o /dev/null -w "%{http_code}" --path-as-is "$base_url/static/../serve.log"
+curl -sSN --max-time 10 "$base_url/events" >"$work/events.txt" 2>/dev/null &
+curl_pid=$!
+for _ in $(seq 1 100); do grep -q "retry" "$work/events.txt" 2>/dev/null && break; sleep 0.05; done
+psql "$url" -X -q -c "SELECT pg_notify('mes_events', '{\"machine\":\"M-01\",\"state\":\"down\"}')" >/dev/null
+for _ in $(seq 1 100); do grep -q "M-01" "$work/events.txt" 2>/dev/null && break; sleep 0.05; done
+kill -TERM "$serve_pid"
+serve_status=0
+wait "$serve_pid" || serve_status=$?
+wait "$curl_pid" 2>/dev/null || true
+expect "a NOTIFY on mes_events reaches the event stream" 0 'data: \{"machine":"M-01","state":"down"\}' -- cat "$work/events.txt"
+expect "SIGTERM ends event streams with a shutdown event" 0 "event: shutdown" -- cat "$work/events.txt"
+expect "mes serve exits 0 after draining on SIGTERM" 0 "exit 0" -- echo "exit $serve_status"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -34,6 +34,10 @@ swift build --build-tests
 step "running swift test"
 swift test --skip-build "${filter[@]}"
 
+step "replaying the fuzz corpus, then fuzzing the HTTP parser"
+.build/debug/http-fuzz Fuzz/corpus/http/*
+scripts/fuzz-http.sh "${MES_FUZZ_SECONDS:-60}"
+
 step "checking the mes command end to end"
 scripts/check-cli.sh
 

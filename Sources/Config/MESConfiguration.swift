@@ -8,6 +8,8 @@ public struct MESConfiguration: Sendable, Equatable {
     public var databasePoolSize: Int
     /// Folder of `NNNN_name.sql` files (`MES_MIGRATIONS_DIR`, `--migrations`); nil to search.
     public var migrationsDirectory: String?
+    /// Folder of static files (`MES_PUBLIC_DIR`, `--public`); nil to search.
+    public var publicDirectory: String?
     /// MQTT broker (`MES_MQTT_URL`), nil when not given.
     public var mqtt: MQTTEndpoint?
     /// Where the web server listens (`MES_HTTP_ADDRESS`).
@@ -40,6 +42,7 @@ public struct MESConfiguration: Sendable, Equatable {
             databasePoolSize = Self.defaultPoolSize
         }
         migrationsDirectory = value("MES_MIGRATIONS_DIR")
+        publicDirectory = value("MES_PUBLIC_DIR")
         mqtt = try value("MES_MQTT_URL").map { url throws(ConfigurationError) in
             try MQTTEndpoint(url: url, setting: "MES_MQTT_URL")
         }

@@ -17,6 +17,7 @@ struct ConfigCommand: ParsableCommand {
         print("MES_DATABASE_URL        \(configuration.databaseURL.map(PGURL.redacted) ?? "(not set)")")
         print("MES_DATABASE_POOL_SIZE  \(configuration.databasePoolSize)")
         print("MES_MIGRATIONS_DIR      \(configuration.migrationsDirectory ?? "(search ./Migrations, then beside the executable)")")
+        print("MES_PUBLIC_DIR          \(configuration.publicDirectory ?? "(search ./Public, then beside the executable)")")
         print("MES_MQTT_URL            \(configuration.mqtt?.description ?? "(not set)")")
         print("MES_HTTP_ADDRESS        \(configuration.httpAddress)")
         print("MES_LOG_LEVEL           \(configuration.logLevel)")

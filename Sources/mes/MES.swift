@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `mes` command: one executable for every role of the Manufacturing Execution System.
 @main
-struct MES: AsyncParsableCommand {
+struct MES: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mes",
         abstract: "An open-source Manufacturing Execution System.",
@@ -11,6 +11,6 @@ struct MES: AsyncParsableCommand {
             docs/configuration.md. Run 'mes help <subcommand>' for each subcommand's options.
             """,
         version: "0.1.0",
-        subcommands: [MigrateCommand.self, ConfigCommand.self]
+        subcommands: [MigrateCommand.self, ServeCommand.self, ConfigCommand.self]
     )
 }

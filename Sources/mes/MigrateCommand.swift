@@ -3,11 +3,6 @@ import Config
 import Logging
 import Postgres
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// `mes migrate`: brings the database schema up to date.
 struct MigrateCommand: ParsableCommand {
@@ -36,7 +31,7 @@ struct MigrateCommand: ParsableCommand {
         let configuration = try global.configuration(extraFlags: flags)
         let logger = global.bootstrapLogging(configuration)
         let url = try global.databaseURL(configuration)
-        let directory = try Self.locateMigrations(configured: configuration.migrationsDirectory)
+        let directory = try locateFolder("Migrations", configured: configuration.migrationsDirectory, setting: "MES_MIGRATIONS_DIR", flag: "--migrations")
         let migrator = PGMigrator(migrations: try PGMigration.load(directory: directory), logger: logger)
         let connection = try PGConnection.connect(url: url, applicationName: "mes-migrate")
 
@@ -55,21 +50,5 @@ struct MigrateCommand: ParsableCommand {
         } else {
             print("applied \(applied.map(\.fileName).joined(separator: ", ")); schema is up to date")
         }
-    }
-
-    /// The configured folder, else `./Migrations`, else one installed beside the executable
-    /// (`../share/mes/Migrations` or `Migrations`).
-    static func locateMigrations(configured: String?) throws -> String {
-        if let configured { return configured }
-        var candidates = ["Migrations"]
-        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            let folder = String(executable[..<(executable.lastIndex(of: "/") ?? executable.endIndex)])
-            candidates += ["\(folder)/../share/mes/Migrations", "\(folder)/Migrations"]
-        }
-        var isDirectory = false
-        for candidate in candidates where FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory) && isDirectory {
-            return candidate
-        }
-        throw ValidationError("no Migrations folder found (looked in \(candidates.joined(separator: ", "))): pass --migrations or set MES_MIGRATIONS_DIR")
     }
 }

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Glibc
+import Config
+import HTTP
+import Logging
+import Postgres
+
+/// `mes serve`: the web server. For now: health, static files and the live event stream;
+/// the pages arrive with the web-application issue.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the web server until SIGTERM or SIGINT, then drain gracefully.",
+        discussion: """
+            Serves /health, static files from Public/ under /static/, and server-sent events \
+            under /events. With a database configured, every NOTIFY on the channel mes_events \
+            is published to the event stream (the last hop of the live path), and /health \
+            checks the database. On SIGTERM or SIGINT it stops accepting connections, lets \
+            requests in flight finish, ends event streams with a final 'shutdown' event, and \
+            exits within the grace period.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .customLong("http-address"), help: "host:port to listen on (env: MES_HTTP_ADDRESS; default 127.0.0.1:8080).")
+    var httpAddress: String?
+
+    @Option(name: .customLong("public"), help: "Folder of static files (env: MES_PUBLIC_DIR; default: ./Public, then next to the executable).")
+    var publicDirectory: String?
+
+    @Option(help: "Seconds to drain on shutdown before closing what is left.")
+    var gracePeriod: Double = 10
+
+    func run() throws {
+        TerminationSignals.block()
+        var flags: [String: String] = [:]
+        flags["MES_HTTP_ADDRESS"] = httpAddress
+        flags["MES_PUBLIC_DIR"] = publicDirectory
+        let configuration = try global.configuration(extraFlags: flags)
+        let logger = global.bootstrapLogging(configuration)
+
+        let hub = SSEHub(replayCapacity: 4096)
+        let pool = configuration.databaseURL.map { PGPool(configuration: PGPoolConfiguration(url: $0, maxConnections: configuration.databasePoolSize)) }
+        let listener = configuration.databaseURL.map { PGListener(url: $0, channels: ["mes_events"], logger: logger) }
+        if let listener { Self.relay(listener, to: hub) }
+
+        var router = Router()
+        try router.get("/health") { _, _ in
+            guard let pool else { return .text("ok (no database configured)\n") }
+            do {
+                try pool.withConnection { try $0.execute("SELECT 1") }
+                return .text("ok\n")
+            } catch {
+                throw HTTPError(.serviceUnavailable, "The database is not reachable.")
+            }
+        }
+        let folder = try locateFolder("Public", configured: configuration.publicDirectory, setting: "MES_PUBLIC_DIR", flag: "--public")
+        let files = try StaticFiles(root: folder)
+        try router.get("/static/*file", execution: .loop, files.handler(parameter: "file"))
+        try router.get("/events", execution: .loop) { request, _ in
+            .eventStream(hub, topics: try request.query()["topic"].map { Set([$0]) })
+        }
+
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(host: configuration.httpAddress.host, port: configuration.httpAddress.port),
+            router: router, logger: logger)
+        try server.start()
+        print("mes serve: listening on http://\(configuration.httpAddress.host):\(server.port)")
+        fflush(nil)
+        let signal = TerminationSignals.wait()
+        logger.info("received signal \(signal); draining for up to \(gracePeriod) s")
+        server.shutdown(gracePeriod: gracePeriod)
+        listener?.stop()
+        pool?.close()
+    }
+
+    /// Publishes every notification on the hub: the last hop of MQTT → database → browser.
+    private static func relay(_ listener: PGListener, to hub: SSEHub) {
+        Task.detached {
+            var connectedBefore = false
+            for await event in listener.events {
+                switch event {
+                case .notification(let notification):
+                    hub.publish(event: "update", data: notification.payload)
+                case .reconnected:
+                    // Updates may have been missed while the listener was away: screens reload.
+                    if connectedBefore { hub.publish(event: "reload", data: "") }
+                    connectedBefore = true
+                }
+            }
+        }
+    }
+}
