@@ -11,6 +11,16 @@ let fixture = try PageFixture(templatePath: argument("template", default: "Resou
 let files = try StaticFiles(root: argument("public", default: "Resources/public"))
 let hub = SSEHub(replayCapacity: 64)
 
+// `--render-only N`: time N renders of the page alone, to separate template cost from server cost.
+if let count = Int(argument("render-only", default: "")) {
+    let start = ContinuousClock.now
+    var bytes = 0
+    for n in 0..<count { bytes += fixture.render(tick: n).utf8.count }
+    let elapsed = ContinuousClock.now - start
+    print("render: \(elapsed / count) per page of \(bytes / count) bytes")
+    exit(0)
+}
+
 var router = Router()
 let tick = RequestCounter()
 try router.get("/page", execution: .loop) { _, _ in .html(fixture.render(tick: tick.next())) }
