@@ -4,6 +4,8 @@ public struct HTTPResponse: Sendable {
         case bytes([UInt8])
         /// Server-sent events from `hub`, limited to `topics` (nil: every topic).
         case eventStream(SSEHub, topics: Set<String>?)
+        /// A body produced on a worker thread and sent with chunked transfer coding.
+        case stream(@Sendable (ResponseStreamWriter) throws -> Void)
     }
 
     public var status: HTTPStatus
@@ -43,6 +45,13 @@ public struct HTTPResponse: Sendable {
     /// A stream of server-sent events from `hub` (only `topics`, when given).
     public static func eventStream(_ hub: SSEHub, topics: Set<String>? = nil) -> HTTPResponse {
         HTTPResponse(status: .ok, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-store"], body: .eventStream(hub, topics: topics))
+    }
+
+    /// A body written piece by piece by `produce`, which runs on a worker thread (exports,
+    /// long reports). If it throws after the first bytes, the connection is cut so the client
+    /// sees an incomplete body rather than a truncated one that looks whole.
+    public static func stream(contentType: String, status: HTTPStatus = .ok, _ produce: @escaping @Sendable (ResponseStreamWriter) throws -> Void) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": contentType], body: .stream(produce))
     }
 
     /// The body bytes, empty for an event stream.

@@ -14,6 +14,8 @@ final class Connection {
         case processing
         /// An event stream: the connection now only carries events from `hub`.
         case streaming(hub: SSEHub, topics: Set<String>?, lastID: UInt64)
+        /// A streamed body is being produced on a worker by `writer`.
+        case producing(writer: ResponseStreamWriter, chunked: Bool)
         /// A final response is being written; nothing more is read.
         case closing
     }

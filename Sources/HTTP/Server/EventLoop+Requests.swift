@@ -82,7 +82,7 @@ extension EventLoop {
                 case .none:
                     dispatch(connection, head: head, body: [], now: now)
                 }
-            case .processing, .streaming, .closing:
+            case .processing, .producing, .streaming, .closing:
                 return
             }
         }
@@ -137,6 +137,8 @@ extension EventLoop {
         case .eventStream:
             write(ResponseEncoder.head(response, bodyLength: 0, keepAlive: connection.keepAlive, date: httpDate(), requestID: requestID), to: connection, now: now)
             finishResponse(connection, now: now)
+        case .stream(let produce):
+            startProducing(connection, request: request, response: response, produce: produce, requestID: requestID, now: now)
         case .bytes(let bytes):
             var output = ResponseEncoder.head(response, bodyLength: bytes.count, keepAlive: connection.keepAlive, date: httpDate(), requestID: requestID)
             // HEAD gets the GET response's headers without its body (RFC 9110 section 9.3.2).
@@ -147,7 +149,51 @@ extension EventLoop {
         }
     }
 
-    private func finishResponse(_ connection: Connection, now: MonotonicInstant) {
+    /// Sends the head of a streamed response and runs its producer on a worker.
+    private func startProducing(
+        _ connection: Connection, request: HTTPRequest, response: HTTPResponse,
+        produce: @escaping @Sendable (ResponseStreamWriter) throws -> Void, requestID: String, now: MonotonicInstant
+    ) {
+        // HTTP/1.0 has no chunked coding: the body then ends with the connection.
+        let chunked = request.head.minorVersion >= 1
+        if !chunked { connection.keepAlive = false }
+        var head = response
+        if chunked { head.headers.set("Transfer-Encoding", "chunked") }
+        var output = ResponseEncoder.head(head, bodyLength: nil, keepAlive: connection.keepAlive, date: httpDate(), requestID: requestID)
+        if chunked { output = Self.insertingTransferEncoding(output) }
+        write(output, to: connection, now: now)
+        guard connections[connection.id] != nil else { return }
+        if request.method == "HEAD" {
+            if chunked { write(Array("0\r\n\r\n".utf8), to: connection, now: now) }
+            return finishResponse(connection, now: now)
+        }
+        let id = connection.id
+        let logger = core.logger
+        let writer = ResponseStreamWriter(window: 256 * 1024) { [weak self] bytes in
+            self?.post(.streamChunk(connection: id, bytes))
+        }
+        connection.phase = .producing(writer: writer, chunked: chunked)
+        let accepted = core.workers.submit { [weak self] in
+            var failed = false
+            do {
+                try produce(writer)
+            } catch is ResponseStreamWriter.Cancelled {
+                failed = true
+            } catch {
+                logger.error("streamed response for \(request.method) \(request.path) failed: \(error)", metadata: ["request": "\(requestID)"])
+                failed = true
+            }
+            self?.post(.streamEnd(connection: id, failed: failed))
+        }
+        if !accepted { closeConnection(connection) }
+    }
+
+    /// The encoder leaves framing headers out; a chunked stream declares its coding here.
+    private static func insertingTransferEncoding(_ head: [UInt8]) -> [UInt8] {
+        Array(head.dropLast(2)) + Array("Transfer-Encoding: chunked\r\n\r\n".utf8)
+    }
+
+    func finishResponse(_ connection: Connection, now: MonotonicInstant) {
         guard connections[connection.id] != nil else { return }
         if connection.keepAlive {
             connection.phase = .idle

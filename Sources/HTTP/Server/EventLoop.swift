@@ -13,6 +13,8 @@ final class EventLoop: @unchecked Sendable {
         case response(connection: UInt64, HTTPResponse, request: HTTPRequest, requestID: String)
         case event(hub: ObjectIdentifier, SSEHub.Published)
         case drain(deadline: MonotonicInstant)
+        case streamChunk(connection: UInt64, [UInt8])
+        case streamEnd(connection: UInt64, failed: Bool)
     }
 
     let index: Int
@@ -181,6 +183,7 @@ final class EventLoop: @unchecked Sendable {
     /// Watches writability while output is pending; closes when a final response is out.
     private func afterWrite(_ connection: Connection, now: MonotonicInstant) {
         let pending = connection.pendingOutput > 0
+        if case .producing(let writer, _) = connection.phase { writer.drained(socketPending: connection.pendingOutput) }
         if pending != connection.watchingWrites {
             connection.watchingWrites = pending
             updateInterest(connection)
@@ -196,6 +199,7 @@ final class EventLoop: @unchecked Sendable {
 
     func closeConnection(_ connection: Connection) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
+        if case .producing(let writer, _) = connection.phase { writer.cancel() }
         _ = csys_epoll_remove(epoll, connection.fd)
         close(connection.fd)
         core.openConnections.subtract(1, ordering: .relaxed)
@@ -219,6 +223,20 @@ final class EventLoop: @unchecked Sendable {
                 deliver(published, from: hubID, now: now)
             case .drain(let deadline):
                 startDraining(deadline: deadline, now: now)
+            case .streamChunk(let id, let bytes):
+                guard let connection = connections[id], case .producing(let writer, let chunked) = connection.phase else { continue }
+                write(chunked ? Self.chunk(bytes) : bytes, to: connection, now: now)
+                writer.taken(bytes.count, socketPending: connection.pendingOutput)
+            case .streamEnd(let id, let failed):
+                guard let connection = connections[id], case .producing(_, let chunked) = connection.phase else { continue }
+                if failed {
+                    // Cut the connection: a client must not take a truncated body for a whole one.
+                    closeConnection(connection)
+                    continue
+                }
+                if chunked { write(Array("0\r\n\r\n".utf8), to: connection, now: now) }
+                finishResponse(connection, now: now)
+                if connections[id] != nil, case .idle = connection.phase { process(connection, now: now) }
             }
         }
     }
@@ -251,10 +269,15 @@ final class EventLoop: @unchecked Sendable {
                 if now.seconds(since: connection.lastWrite) > configuration.sseHeartbeat {
                     write(SSEEvent.heartbeat, to: connection, now: now)
                 }
-            case .processing, .closing:
+            case .processing, .producing, .closing:
                 break
             }
         }
+    }
+
+    /// One chunk of chunked transfer coding (RFC 9112 section 7.1).
+    static func chunk(_ bytes: [UInt8]) -> [UInt8] {
+        Array("\(String(bytes.count, radix: 16))\r\n".utf8) + bytes + [13, 10]
     }
 
     private func startDraining(deadline: MonotonicInstant, now: MonotonicInstant) {

@@ -270,3 +270,101 @@ struct HTTPServerTests {
         #expect(String(decoding: result.output, as: UTF8.self) == "200:hello|200:worker says hi to py, hello from middlew|404:<!doctype html><html lang=\"en\"><head><me|200:100000\n")
     }
 }
+
+/// Streamed (chunked) responses produced on a worker.
+@Suite(.serialized)
+struct StreamedResponseTests {
+    static func router() throws -> Router {
+        var router = Router()
+        try router.get("/export") { _, _ in
+            .stream(contentType: "text/csv") { writer in
+                try writer.write("lot,serial\n")
+                for n in 1...2000 { try writer.write("L-\(n / 100),S-\(n)\n") }
+            }
+        }
+        try router.get("/failing") { _, _ in
+            .stream(contentType: "text/plain") { writer in
+                try writer.write("partial")
+                struct Interrupted: Error {}
+                throw Interrupted()
+            }
+        }
+        try router.get("/hello", execution: .loop) { _, _ in .text("hello") }
+        return router
+    }
+
+    static var expectedCSV: String { "lot,serial\n" + (1...2000).map { "L-\($0 / 100),S-\($0)\n" }.joined() }
+
+    @Test func stream_isSentChunked_andTheConnectionStaysUsable() throws {
+        let server = try TestServer(router: Self.router())
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        client.send("GET /export HTTP/1.1\r\nHost: x\r\n\r\n")
+        let (bytes, _) = client.read(timeout: 5) { String(decoding: $0, as: UTF8.self).hasSuffix("\r\n0\r\n\r\n") }
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("Transfer-Encoding: chunked\r\n"))
+        #expect(!text.contains("Content-Length"))
+        client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(client.readResponses(1).first?.text == "hello")
+        let curl = try run("/usr/bin/curl", ["-sS", "\(server.url)/export"])
+        #expect(String(decoding: curl.output, as: UTF8.self) == Self.expectedCSV)
+    }
+
+    @Test func stream_toAnHTTP10Client_endsWithTheConnection() throws {
+        let server = try TestServer(router: Self.router())
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        client.send("GET /export HTTP/1.0\r\n\r\n")
+        let (bytes, closed) = client.read(timeout: 5) { _ in false }
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(closed)
+        #expect(text.hasSuffix("\r\n\r\n" + Self.expectedCSV))
+        #expect(!text.contains("Transfer-Encoding"))
+    }
+
+    @Test func failingStream_cutsTheConnectionWithoutTheFinalChunk() throws {
+        let server = try TestServer(router: Self.router())
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        client.send("GET /failing HTTP/1.1\r\nHost: x\r\n\r\n")
+        let (bytes, closed) = client.read(timeout: 5) { _ in false }
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(closed)
+        #expect(text.contains("7\r\npartial\r\n"))
+        #expect(!text.hasSuffix("0\r\n\r\n"))
+    }
+
+    @Test func slowReader_holdsTheProducerBack_andDisconnectStopsIt() throws {
+        let produced = ProducedCounter()
+        var router = Router()
+        try router.get("/firehose") { _, _ in
+            .stream(contentType: "application/octet-stream") { writer in
+                let block = [UInt8](repeating: 65, count: 64 * 1024)
+                while true {
+                    try writer.write(block)
+                    produced.add(block.count)
+                }
+            }
+        }
+        let server = try TestServer(router: router)
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        var size: Int32 = 4096
+        setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        client.send("GET /firehose HTTP/1.1\r\nHost: x\r\n\r\n")
+        Thread.sleep(forTimeInterval: 1)
+        // Without back-pressure the producer would have made gigabytes by now.
+        #expect(produced.value < 16 * 1024 * 1024, "produced \(produced.value) bytes for a client that reads nothing")
+        close(client.fd)
+        let deadline = Date().addingTimeInterval(5)
+        while server.server.connectionCount > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(server.server.connectionCount == 0)
+    }
+}
+
+final class ProducedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+    func add(_ count: Int) { lock.lock(); total += count; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return total }
+}
