@@ -72,8 +72,7 @@ struct SSEStreamTests {
         let server = try Self.server(hub) { $0.sseMaxBufferedBytes = 64 * 1024 }
         defer { server.stop() }
         let slow = try RawClient(port: server.port)
-        var size: Int32 = 4096
-        setsockopt(slow.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        slow.shrinkReceiveBuffer()
         slow.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
         Thread.sleep(forTimeInterval: 0.2)
         let payload = String(repeating: "x", count: 8 * 1024)

@@ -16,13 +16,20 @@ struct TestServer {
 
     func stop() { server.shutdown(gracePeriod: 2) }
 
+    /// Waits up to `timeout` seconds for every connection to be closed; true if they were.
+    func waitForNoConnections(timeout: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while server.connectionCount > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        return server.connectionCount == 0
+    }
+
     var url: String { "http://127.0.0.1:\(port)" }
 }
 
 /// A blocking TCP client that sends exact bytes and reads raw responses, for the cases real
 /// clients will not produce (malformed requests, pipelining, slow senders).
 final class RawClient {
-    let fd: Int32
+    private(set) var fd: Int32
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -36,7 +43,19 @@ final class RawClient {
         guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
     }
 
-    deinit { close(fd) }
+    deinit { disconnect() }
+
+    /// Closes the socket now (idempotent).
+    func disconnect() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+
+    /// Shrinks the socket's receive buffer, to play a client on bad Wi-Fi that reads slowly.
+    func shrinkReceiveBuffer(to bytes: Int32 = 4096) {
+        var size = bytes
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
 
     func send(_ text: String) { send(Array(text.utf8)) }
 
