@@ -48,6 +48,9 @@ let package = Package(
         .target(name: "Markdown", dependencies: ["CCmark"], swiftSettings: strictSettings),
         .target(name: "Config", swiftSettings: strictSettings),
 
+        // Pure plant rules: no I/O, no dependencies (SPC now; OEE, states, shifts to come).
+        .target(name: "Domain", swiftSettings: strictSettings),
+
         // The one executable: the composition root.
         .executableTarget(
             name: "mes",
@@ -64,6 +67,7 @@ let package = Package(
         // libFuzzer target for the HTTP parser (scripts/fuzz-http.sh); replays a corpus otherwise.
         .executableTarget(name: "http-fuzz", dependencies: ["HTTP"], path: "Fuzz/HTTPParser", swiftSettings: strictSettings),
 
+        .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strictSettings),
