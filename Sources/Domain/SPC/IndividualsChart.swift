@@ -38,7 +38,8 @@ public struct IndividualsChart: Sendable, Equatable {
             var includeValue = [Bool](repeating: true, count: k)
             var includeRange = [Bool](repeating: true, count: k - 1)
             var estimate = (center: 0.0, mrBar: 0.0)
-            for _ in 0..<25 {
+            // At most one revision, as PhaseIEstimate explains.
+            for _ in 0..<2 {
                 let kept = (0..<k).filter { includeValue[$0] }.map { values[$0] }
                 let keptRanges = (0..<(k - 1)).filter { includeRange[$0] }.map { movingRanges[$0] }
                 guard !kept.isEmpty, !keptRanges.isEmpty else { throw SPCError("every phase I point was out of control") }
