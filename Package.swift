@@ -46,15 +46,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "Markdown", dependencies: ["CCmark"], swiftSettings: strictSettings),
+        // SVG charts drawn on the server (control charts now; timelines and Paretos later).
+        .target(name: "Charts", swiftSettings: strictSettings),
         .target(name: "Config", swiftSettings: strictSettings),
 
         // Pure plant rules: no I/O, no dependencies (SPC now; OEE, states, shifts to come).
         .target(name: "Domain", swiftSettings: strictSettings),
+        // Offline analyses for the command line (mes spc, mes oee): files in, stable JSON out.
+        .target(name: "Analysis", dependencies: ["Domain", "Charts"], swiftSettings: strictSettings),
 
         // The one executable: the composition root.
         .executableTarget(
             name: "mes",
             dependencies: [
+                "Analysis",
                 "Config",
                 "HTTP",
                 "Postgres",
@@ -67,6 +72,8 @@ let package = Package(
         // libFuzzer target for the HTTP parser (scripts/fuzz-http.sh); replays a corpus otherwise.
         .executableTarget(name: "http-fuzz", dependencies: ["HTTP"], path: "Fuzz/HTTPParser", swiftSettings: strictSettings),
 
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain"], swiftSettings: strictSettings),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts"], swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),

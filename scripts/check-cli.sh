@@ -68,6 +68,17 @@ expect "mes config masks passwords" 0 "MES_DATABASE_URL +postgresql://mes:\*\*\*
 expect "mes --help lists the subcommands" 0 "migrate.*" -- \
     "$mes" --help
 
+# mes spc: the published p-chart example, SVG output, and bad files.
+printf 'defectives,sample_size\n' > "$work/juice.csv"
+for d in 12 15 8 10 4 7 16 9 14 10 5 6 17 12 22 8 10 5 13 11 20 18 24 15 9 12 7 13 9 6; do echo "$d,50" >> "$work/juice.csv"; done
+expect "mes spc p reproduces Montgomery's orange-juice limits" 0 '"ucl":0\.4102' -- "$mes" spc p "$work/juice.csv"
+expect "mes spc flags samples 15 and 23" 0 '"index":15,"lcl":[0-9.e-]+,"signals":\["N1"' -- "$mes" spc p "$work/juice.csv"
+expect "mes spc draws SVG" 0 '^<svg xmlns="http://www.w3.org/2000/svg"' -- "$mes" spc p "$work/juice.csv" --format svg
+printf '310\n288\noops\n' > "$work/bad.csv"
+expect "mes spc names the bad line" 1 "bad.csv:3: 'oops' is not a number" -- "$mes" spc imr "$work/bad.csv"
+expect "mes spc refuses an unknown chart" 64 "unknown chart 'pareto'" -- "$mes" spc pareto "$work/bad.csv"
+expect "mes spc reports a missing file" 1 "nowhere.csv: cannot be read" -- "$mes" spc imr "$work/nowhere.csv"
+
 # mes serve: health, static files, the NOTIFY-to-event-stream relay, and a graceful stop on SIGTERM.
 mkdir -p "$work/public"
 echo "body { color: #333; }" > "$work/public/site.css"
