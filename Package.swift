@@ -42,12 +42,14 @@ let package = Package(
         ),
         .target(
             name: "HTTP",
-            dependencies: ["CLinux", "Workers", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLinux", "Markup", "Workers", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .target(name: "Markdown", dependencies: ["CCmark"], swiftSettings: strictSettings),
         // SVG charts drawn on the server (control charts now; timelines and Paretos later).
-        .target(name: "Charts", swiftSettings: strictSettings),
+        .target(name: "Charts", dependencies: ["Markup"], swiftSettings: strictSettings),
+        // HTML/XML escaping, shared by error pages, charts and the web app.
+        .target(name: "Markup", swiftSettings: strictSettings),
         .target(name: "Config", swiftSettings: strictSettings),
 
         // Pure plant rules: no I/O, no dependencies (SPC now; OEE, states, shifts to come).
@@ -73,7 +75,7 @@ let package = Package(
         .executableTarget(name: "http-fuzz", dependencies: ["HTTP"], path: "Fuzz/HTTPParser", swiftSettings: strictSettings),
 
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain"], swiftSettings: strictSettings),
-        .testTarget(name: "ChartsTests", dependencies: ["Charts"], swiftSettings: strictSettings),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Snapshots"], swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),

@@ -1,3 +1,5 @@
+import Markup
+
 /// Draws control charts as SVG: one panel per chart (e.g. X̄ above R), sharing the x axis.
 /// Pure string output, so a browser, a wall screen and a printed report show the same picture.
 public enum ControlChartSVG {
@@ -151,18 +153,5 @@ public enum ControlChartSVG {
         return result
     }
 
-    /// Escapes text for SVG/XML content and attributes.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return escaped
-    }
+    static func escape(_ text: String) -> String { Markup.escape(text) }
 }

@@ -1,47 +1,63 @@
-/// One `name=value` pair of a query string or form.
-public struct QueryItem: Sendable, Equatable {
-    public var name: String
-    public var value: String
-    public init(name: String, value: String) {
-        self.name = name
-        self.value = value
-    }
-}
-
-/// The pairs of a query string or `application/x-www-form-urlencoded` body, in order;
-/// names may repeat (`machine=M1&machine=M2`).
+/// The decoded pairs of a URL query string or an `application/x-www-form-urlencoded` body, in
+/// the order sent. A name may repeat (`machine=M1&machine=M2`).
 public struct QueryParameters: Sendable, Equatable {
+    /// Every pair, in order.
     public var items: [QueryItem]
 
-    public init(items: [QueryItem]) { self.items = items }
+    /// Makes parameters from pairs already decoded.
+    public init(items: [QueryItem]) {
+        self.items = items
+    }
 
-    /// The first value of `name`.
-    public subscript(name: String) -> String? { items.first { $0.name == name }?.value }
+    /// The first value given for `name`, nil if the name is absent.
+    public subscript(name: String) -> String? {
+        items.first { $0.name == name }?.value
+    }
 
-    /// Every value of `name`, in order.
-    public func all(_ name: String) -> [String] { items.filter { $0.name == name }.map(\.value) }
+    /// Every value given for `name`, in order; empty if the name is absent.
+    public func all(_ name: String) -> [String] {
+        items.compactMap { $0.name == name ? $0.value : nil }
+    }
 
-    /// Parses `a=1&b=x+y&c=%C3%A9&flag`: pairs split on `&`, empty pairs skipped, a name
-    /// without `=` has the value "", `+` is a space. A bad escape throws, naming the pair.
-    public static func parse<S: StringProtocol>(_ text: S) throws(FormError) -> QueryParameters {
+    /// Parses `a=1&b=x+y&c=%C3%A9&flag&&d=`.
+    ///
+    /// Pairs are split on `&` and empty pairs skipped; a pair is split at its first `=`, and a
+    /// pair without `=` has the value ""; `+` is a space and `%XX` escapes are decoded as UTF-8.
+    /// Throws, quoting the pair, for a malformed escape or escapes that are not UTF-8.
+    public static func parse(_ text: some StringProtocol) throws(FormError) -> QueryParameters {
         var items: [QueryItem] = []
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let equals = pair.firstIndex(of: "=")
+        // WHATWG URL standard, section 5.1 (application/x-www-form-urlencoded parsing):
+        // split on "&", skip empty sequences, split each at the first "=", "+" is 0x20,
+        // then percent-decode (RFC 3986 section 2.1).
+        for pair in text.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let equals = pair.firstIndex(of: UInt8(ascii: "="))
             let rawName = equals.map { pair[..<$0] } ?? pair[...]
-            let rawValue = equals.map { pair[pair.index(after: $0)...] } ?? ""
-            guard let name = PercentEncoding.decode(rawName, plusAsSpace: true),
-                  let value = PercentEncoding.decode(rawValue, plusAsSpace: true)
-            else {
-                throw FormError("malformed percent-escape in '\(pair.prefix(40))'")
-            }
+            let rawValue = equals.map { pair[pair.index(after: $0)...] } ?? pair[pair.endIndex...]
+            let name = try decode(rawName, pair: pair)
+            let value = try decode(rawValue, pair: pair)
             items.append(QueryItem(name: name, value: value))
         }
         return QueryParameters(items: items)
     }
 
-    /// Parses a form body; it must be UTF-8.
+    /// Parses an `application/x-www-form-urlencoded` body, which must be UTF-8 (WHATWG URL
+    /// standard, section 5.1; the encoding is always UTF-8).
     public static func parse(formBody: [UInt8]) throws(FormError) -> QueryParameters {
-        guard let text = String(validating: formBody, as: UTF8.self) else { throw FormError("the form is not UTF-8") }
+        guard let text = String(validating: formBody, as: UTF8.self) else {
+            throw FormError("the form is not UTF-8")
+        }
         return try parse(text)
+    }
+
+    private static func decode<Bytes: Collection<UInt8>>(_ raw: Bytes, pair: Bytes) throws(FormError) -> String {
+        // The pieces were cut at ASCII bytes of valid UTF-8, so they are valid UTF-8 themselves.
+        let text = String(decoding: raw, as: UTF8.self)
+        guard let bytes = PercentEncoding.decodedBytes(text, plusAsSpace: true) else {
+            throw FormError("malformed percent-escape in '\(FormError.excerpt(String(decoding: pair, as: UTF8.self)))'")
+        }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+            throw FormError("percent-escapes in '\(FormError.excerpt(String(decoding: pair, as: UTF8.self)))' are not UTF-8")
+        }
+        return decoded
     }
 }

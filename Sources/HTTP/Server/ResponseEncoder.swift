@@ -1,4 +1,5 @@
 import CLinux
+import Markup
 import Glibc
 
 /// Turns responses into bytes: status line, headers in a fixed order, and body.
@@ -61,30 +62,14 @@ enum ResponseEncoder {
 
     /// A small HTML error page that shows the message and the request id, nothing else.
     static func errorPage(_ error: HTTPError, requestID: String) -> HTTPResponse {
-        let title = "\(error.status.code) \(escapeHTML(error.status.reason))"
+        let title = "\(error.status.code) \(Markup.escape(error.status.reason))"
         let page = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(title)</title></head>
-            <body><h1>\(title)</h1><p>\(escapeHTML(error.message))</p><p><small>Request id: \(escapeHTML(requestID))</small></p></body></html>
+            <body><h1>\(title)</h1><p>\(Markup.escape(error.message))</p><p><small>Request id: \(Markup.escape(requestID))</small></p></body></html>
 
             """
         var response = HTTPResponse.html(page, status: error.status)
         for field in error.headers { response.headers.add(field.name, field.value) }
         return response
-    }
-
-    static func escapeHTML(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return escaped
     }
 }
