@@ -79,6 +79,25 @@ expect "mes spc names the bad line" 1 "bad.csv:3: 'oops' is not a number" -- "$m
 expect "mes spc refuses an unknown chart" 64 "unknown chart 'pareto'" -- "$mes" spc pareto "$work/bad.csv"
 expect "mes spc reports a missing file" 1 "nowhere.csv: cannot be read" -- "$mes" spc imr "$work/nowhere.csv"
 
+# mes oee: the oee.com worked example, and a file with overlapping intervals.
+cat > "$work/shift.json" <<'JSON'
+{"window": {"start": "2026-11-23T06:00:00Z", "end": "2026-11-23T14:00:00Z"},
+ "intervals": [
+  {"start": "2026-11-23T06:00:00Z", "end": "2026-11-23T08:00:00Z", "state": "running"},
+  {"start": "2026-11-23T08:00:00Z", "end": "2026-11-23T08:15:00Z", "state": "planned_stop"},
+  {"start": "2026-11-23T08:15:00Z", "end": "2026-11-23T09:20:00Z", "state": "running"},
+  {"start": "2026-11-23T09:20:00Z", "end": "2026-11-23T10:07:00Z", "state": "unplanned_stop", "reason": "spindle"},
+  {"start": "2026-11-23T10:07:00Z", "end": "2026-11-23T10:30:00Z", "state": "running"},
+  {"start": "2026-11-23T10:30:00Z", "end": "2026-11-23T11:00:00Z", "state": "planned_stop"},
+  {"start": "2026-11-23T11:00:00Z", "end": "2026-11-23T12:30:00Z", "state": "running"},
+  {"start": "2026-11-23T12:30:00Z", "end": "2026-11-23T12:45:00Z", "state": "planned_stop"},
+  {"start": "2026-11-23T12:45:00Z", "end": "2026-11-23T14:00:00Z", "state": "running"}],
+ "counts": [{"part": "widget", "ideal_cycle_seconds": 1.0, "total": 19271, "reject": 423}]}
+JSON
+expect "mes oee reproduces the oee.com example (OEE 74.79 %)" 0 '"oee":0\.7479' -- "$mes" oee "$work/shift.json"
+sed 's/T08:15:00Z", "state": "planned_stop"/T08:25:00Z", "state": "planned_stop"/' "$work/shift.json" > "$work/overlap.json"
+expect "mes oee refuses overlapping intervals" 1 "intervals 2 and 3 overlap" -- "$mes" oee "$work/overlap.json"
+
 # mes serve: health, static files, the NOTIFY-to-event-stream relay, and a graceful stop on SIGTERM.
 mkdir -p "$work/public"
 echo "body { color: #333; }" > "$work/public/site.css"

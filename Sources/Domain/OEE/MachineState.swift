@@ -1,0 +1,45 @@
+/// What a machine is doing, as the state model records it.
+public enum MachineState: String, Sendable, Codable, CaseIterable {
+    case running
+    /// Ready but not producing (starved, blocked, waiting for the operator).
+    case idle
+    /// Stopped by a failure or another unplanned cause; carries a reason once classified.
+    case unplannedStop = "unplanned_stop"
+    /// Setup or changeover between jobs.
+    case setup
+    /// A stop the schedule planned: breaks, meetings, planned maintenance, no orders.
+    case plannedStop = "planned_stop"
+    /// No data from the machine (powered off, network down).
+    case offline
+}
+
+/// A span of time in one state, `[start, end)` in seconds since 1970 (UTC).
+public struct StateInterval: Sendable, Equatable {
+    public var start: Double
+    public var end: Double
+    public var state: MachineState
+    public var reason: String?
+
+    public init(start: Double, end: Double, state: MachineState, reason: String? = nil) {
+        self.start = start
+        self.end = end
+        self.state = state
+        self.reason = reason
+    }
+}
+
+/// Parts counted over the window for one part number.
+public struct PartCount: Sendable, Equatable {
+    public var part: String
+    /// Seconds per part at the machine's ideal (nameplate) rate for this part.
+    public var idealCycleSeconds: Double
+    public var total: Int
+    public var reject: Int
+
+    public init(part: String, idealCycleSeconds: Double, total: Int, reject: Int) {
+        self.part = part
+        self.idealCycleSeconds = idealCycleSeconds
+        self.total = total
+        self.reject = reject
+    }
+}

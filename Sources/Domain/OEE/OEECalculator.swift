@@ -1,0 +1,124 @@
+/// Overall equipment effectiveness over a window, with Nakajima's six big losses.
+///
+/// - Planned production time = the window less planned stops.
+/// - Run time = running time plus small stops: unplanned stops and idle spells shorter than
+///   `smallStopSeconds` count as a performance loss, not an availability loss (Nakajima).
+/// - Availability = run time / planned production time.
+/// - Performance = Σ(ideal cycle time × total count) / run time.
+/// - Quality = good / total.  OEE = A × P × Q = fully productive time / planned production time.
+///
+/// Offline time and time no interval covers are availability losses of their own ("no data"):
+/// the MES cannot vouch for them, and hiding them would flatter the number. Performance above
+/// 100 % is reported and flagged, never capped: it means a wrong ideal cycle time or a count
+/// error. Worked example: oee.com, "Calculate OEE" (the 8-hour shift, 19,271 parts).
+public struct OEECalculator: Sendable {
+    /// Stops shorter than this are small stops (performance), longer ones downtime (availability).
+    public var smallStopSeconds: Double
+
+    public init(smallStopSeconds: Double = 120) {
+        self.smallStopSeconds = smallStopSeconds
+    }
+
+    /// Time in each loss, in seconds.
+    public struct Losses: Sendable, Equatable {
+        public var plannedStops = 0.0
+        public var breakdowns = 0.0
+        public var setup = 0.0
+        public var idle = 0.0
+        public var noData = 0.0
+        public var smallStops = 0.0
+        public var speed = 0.0
+        public var rejects = 0.0
+    }
+
+    public struct Result: Sendable, Equatable {
+        public var windowSeconds: Double
+        public var plannedProductionSeconds: Double
+        public var runSeconds: Double
+        /// Σ ideal cycle × good: time the good parts would take at the ideal rate.
+        public var fullyProductiveSeconds: Double
+        public var availability: Double
+        public var performance: Double
+        public var quality: Double
+        public var oee: Double
+        public var losses: Losses
+        /// Anything a reader must know before trusting the number.
+        public var flags: [String]
+    }
+
+    public func compute(windowStart: Double, windowEnd: Double, intervals: [StateInterval], counts: [PartCount]) throws(OEEError) -> Result {
+        guard windowEnd > windowStart else { throw OEEError("the window must end after it starts") }
+        for (index, interval) in intervals.enumerated() where !(interval.end > interval.start) {
+            throw OEEError("interval \(index + 1) ends before or when it starts")
+        }
+        let sorted = intervals.enumerated().sorted { $0.element.start < $1.element.start }
+        for (previous, next) in zip(sorted, sorted.dropFirst()) where next.element.start < previous.element.end {
+            throw OEEError("intervals \(previous.offset + 1) and \(next.offset + 1) overlap")
+        }
+        for count in counts {
+            guard count.total >= 0, count.reject >= 0 else { throw OEEError("part \(count.part): counts cannot be negative") }
+            guard count.reject <= count.total else { throw OEEError("part \(count.part): \(count.reject) rejects out of \(count.total) parts") }
+            guard count.idealCycleSeconds > 0, count.idealCycleSeconds.isFinite else {
+                throw OEEError("part \(count.part): the ideal cycle time must be positive")
+            }
+        }
+
+        var losses = Losses()
+        var running = 0.0
+        var covered = 0.0
+        for interval in intervals {
+            // Clip to the window: a stop that began before the shift counts only from its start.
+            let seconds = min(interval.end, windowEnd) - max(interval.start, windowStart)
+            guard seconds > 0 else { continue }
+            covered += seconds
+            switch interval.state {
+            case .running: running += seconds
+            case .plannedStop: losses.plannedStops += seconds
+            case .setup: losses.setup += seconds
+            case .offline: losses.noData += seconds
+            case .unplannedStop, .idle:
+                // Judge a stop by its whole length, not the clipped part, so a shift boundary
+                // never turns one long breakdown into a small stop.
+                if interval.end - interval.start < smallStopSeconds {
+                    losses.smallStops += seconds
+                } else if interval.state == .idle {
+                    losses.idle += seconds
+                } else {
+                    losses.breakdowns += seconds
+                }
+            }
+        }
+        let window = windowEnd - windowStart
+        losses.noData += window - covered
+        let planned = window - losses.plannedStops
+        let run = running + losses.smallStops
+        let idealTotal = counts.reduce(0.0) { $0 + $1.idealCycleSeconds * Double($1.total) }
+        let idealGood = counts.reduce(0.0) { $0 + $1.idealCycleSeconds * Double($1.total - $1.reject) }
+        let totalCount = counts.reduce(0) { $0 + $1.total }
+        let goodCount = counts.reduce(0) { $0 + $1.total - $1.reject }
+        losses.rejects = idealTotal - idealGood
+        losses.speed = run - idealTotal - losses.smallStops
+
+        var flags: [String] = []
+        if window - covered > 0.5 { flags.append("no state recorded for \(Int((window - covered).rounded())) s of the window") }
+        let availability = planned > 0 ? run / planned : 0
+        let performance = run > 0 ? idealTotal / run : 0
+        let quality = totalCount > 0 ? Double(goodCount) / Double(totalCount) : 0
+        if performance > 1 {
+            flags.append("performance above 100 %: check the ideal cycle times and the counts")
+        }
+        if planned <= 0 { flags.append("no planned production time in the window") }
+        if totalCount == 0 && run > 0 { flags.append("the machine ran but no parts were counted") }
+        return Result(
+            windowSeconds: window, plannedProductionSeconds: planned, runSeconds: run, fullyProductiveSeconds: idealGood,
+            availability: availability, performance: performance, quality: quality,
+            oee: availability * performance * quality, losses: losses, flags: flags)
+    }
+}
+
+/// Input that cannot give a trustworthy OEE.
+public struct OEEError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
