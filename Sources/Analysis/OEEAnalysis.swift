@@ -34,22 +34,14 @@ public struct OEEAnalysis: Sendable {
 
     /// The output, in the stable shape of docs/cli.md; losses in minutes.
     public struct Output: Sendable, Equatable, Encodable {
-        public struct Losses: Sendable, Equatable, Encodable {
-            public var plannedStops, breakdowns, setup, idle, noData, smallStops, speed, rejects: Double
-            enum CodingKeys: String, CodingKey {
-                case breakdowns, setup, idle, speed, rejects
-                case plannedStops = "planned_stops"
-                case noData = "no_data"
-                case smallStops = "small_stops"
-            }
-        }
         public var plannedProductionSeconds: Double
         public var runSeconds: Double
         public var availability: Double
         public var performance: Double
         public var quality: Double
         public var oee: Double
-        public var losses: Losses
+        /// Minutes lost to each cause.
+        public var losses: OEECalculator.Losses
         public var flags: [String]
         enum CodingKeys: String, CodingKey {
             case availability, performance, quality, oee, losses, flags
@@ -95,14 +87,10 @@ public struct OEEAnalysis: Sendable {
         } catch {
             throw AnalysisError("\(name): \(error)")
         }
-        let losses = result.losses
         return Output(
             plannedProductionSeconds: result.plannedProductionSeconds, runSeconds: result.runSeconds,
             availability: result.availability, performance: result.performance, quality: result.quality, oee: result.oee,
-            losses: Output.Losses(
-                plannedStops: losses.plannedStops / 60, breakdowns: losses.breakdowns / 60, setup: losses.setup / 60,
-                idle: losses.idle / 60, noData: losses.noData / 60, smallStops: losses.smallStops / 60,
-                speed: losses.speed / 60, rejects: losses.rejects / 60),
+            losses: result.losses.inUnits(of: 60),
             flags: result.flags)
     }
 

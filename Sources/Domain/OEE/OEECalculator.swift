@@ -20,7 +20,7 @@ public struct OEECalculator: Sendable {
     }
 
     /// Time in each loss, in seconds.
-    public struct Losses: Sendable, Equatable {
+    public struct Losses: Sendable, Equatable, Encodable {
         public var plannedStops = 0.0
         public var breakdowns = 0.0
         public var setup = 0.0
@@ -29,6 +29,20 @@ public struct OEECalculator: Sendable {
         public var smallStops = 0.0
         public var speed = 0.0
         public var rejects = 0.0
+
+        enum CodingKeys: String, CodingKey {
+            case breakdowns, setup, idle, speed, rejects
+            case plannedStops = "planned_stops"
+            case noData = "no_data"
+            case smallStops = "small_stops"
+        }
+
+        /// Every loss divided by `divisor`: `inUnits(of: 60)` gives minutes.
+        public func inUnits(of divisor: Double) -> Losses {
+            Losses(
+                plannedStops: plannedStops / divisor, breakdowns: breakdowns / divisor, setup: setup / divisor, idle: idle / divisor,
+                noData: noData / divisor, smallStops: smallStops / divisor, speed: speed / divisor, rejects: rejects / divisor)
+        }
     }
 
     public struct Result: Sendable, Equatable {
