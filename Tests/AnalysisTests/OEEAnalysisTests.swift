@@ -1,4 +1,5 @@
 import Analysis
+import Domain
 import Testing
 
 struct OEEAnalysisTests {
