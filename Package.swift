@@ -12,8 +12,9 @@ let package = Package(
     name: "mes",
     products: [
         .executable(name: "mes", targets: ["mes"]),
-        // For the benchmark harness in Benchmarks/, which compares the server with its peers.
+        // For the benchmark harness in Benchmarks/, which measures them beside their peers.
         .library(name: "HTTP", targets: ["HTTP"]),
+        .library(name: "Domain", targets: ["Domain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

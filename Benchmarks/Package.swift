@@ -19,5 +19,6 @@ let package = Package(
         .executableTarget(name: "bench-mes", dependencies: ["BenchShared", .product(name: "HTTP", package: productPackage)]),
         .executableTarget(name: "bench-hummingbird", dependencies: ["BenchShared", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "sse-load"),
+        .executableTarget(name: "bench-analytics", dependencies: [.product(name: "Domain", package: productPackage)]),
     ]
 )

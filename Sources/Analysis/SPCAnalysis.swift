@@ -124,7 +124,7 @@ public struct SPCAnalysis: Sendable {
             charts: series.map { series in
                 Result.Series(
                     name: series.name, center: series.center, ucl: series.ucl, lcl: series.lcl,
-                    points: series.points.map { Result.Point(index: $0.index, value: $0.value, ucl: $0.ucl, lcl: $0.lcl, signals: $0.signals.map(\.rawValue)) })
+                    points: series.points.map { Result.Point(index: $0.index, value: $0.value, ucl: $0.ucl, lcl: $0.lcl, signals: $0.signals.rules.map(\.rawValue)) })
             },
             capability: capability.map { Result.Capability(cp: $0.cp, cpk: $0.cpk, pp: $0.pp, ppk: $0.ppk) })
     }

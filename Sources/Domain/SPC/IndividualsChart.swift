@@ -35,28 +35,28 @@ public struct IndividualsChart: Sendable, Equatable {
         case .phaseI(let subgroups, let exclude):
             let k = min(subgroups ?? values.count, values.count)
             guard k >= 2 else { throw SPCError("phase I needs at least 2 values, got \(k)") }
-            var includeValue = [Bool](repeating: true, count: k)
-            var includeRange = [Bool](repeating: true, count: k - 1)
-            var estimate = (center: 0.0, mrBar: 0.0)
-            // At most one revision, as PhaseIEstimate explains.
-            for _ in 0..<2 {
-                let kept = (0..<k).filter { includeValue[$0] }.map { values[$0] }
-                let keptRanges = (0..<(k - 1)).filter { includeRange[$0] }.map { movingRanges[$0] }
-                guard !kept.isEmpty, !keptRanges.isEmpty else { throw SPCError("every phase I point was out of control") }
-                estimate = (kept.reduce(0, +) / Double(kept.count), keptRanges.reduce(0, +) / Double(keptRanges.count))
-                guard exclude else { break }
-                let halfWidth = 3 * estimate.mrBar / d2
-                let mrUCL = (1 + 3 * d3 / d2) * estimate.mrBar
-                var changed = false
-                for i in 0..<k where includeValue[i] && abs(values[i] - estimate.center) > halfWidth {
-                    includeValue[i] = false
-                    changed = true
+            // Sums in place (no filtered copies: phase I may hold a million points), and at most
+            // one revision, as PhaseIEstimate explains.
+            func average(keepValue: (Int) -> Bool, keepRange: (Int) -> Bool) throws(SPCError) -> (center: Double, mrBar: Double) {
+                var sum = 0.0, count = 0, rangeSum = 0.0, rangeCount = 0
+                for i in 0..<k where keepValue(i) {
+                    sum += values[i]
+                    count += 1
                 }
-                for i in 0..<(k - 1) where includeRange[i] && movingRanges[i] > mrUCL {
-                    includeRange[i] = false
-                    changed = true
+                for i in 0..<(k - 1) where keepRange(i) {
+                    rangeSum += movingRanges[i]
+                    rangeCount += 1
                 }
-                if !changed { break }
+                guard count > 0, rangeCount > 0 else { throw SPCError("every phase I point was out of control") }
+                return (sum / Double(count), rangeSum / Double(rangeCount))
+            }
+            var estimate = try average(keepValue: { _ in true }, keepRange: { _ in true })
+            if exclude {
+                let first = estimate
+                let halfWidth = 3 * first.mrBar / d2
+                let mrUCL = (1 + 3 * d3 / d2) * first.mrBar
+                estimate = try average(
+                    keepValue: { abs(values[$0] - first.center) <= halfWidth }, keepRange: { movingRanges[$0] <= mrUCL })
             }
             center = estimate.center
             mrCenter = estimate.mrBar
@@ -67,14 +67,9 @@ public struct IndividualsChart: Sendable, Equatable {
             name: "i", values: values, center: center, ucl: center + 3 * sigma, lcl: center - 3 * sigma, evaluator: rules)
         // D3(2) is 0, so the MR chart's lower limit is 0 either way.
         let mrUCL = (1 + 3 * d3 / d2) * mrCenter
-        var movingRange = SPCSeries.make(
-            name: "mr", values: movingRanges, center: mrCenter, ucl: mrUCL, lcl: 0, evaluator: dispersionRules)
-        // Moving range k spans values k and k+1: number it after the later one, as charts plot it.
-        movingRange.points = movingRange.points.map { point in
-            var point = point
-            point.index += 1
-            return point
-        }
+        // Moving range k spans values k and k+1: it is numbered after the later one, as charts plot it.
+        let movingRange = SPCSeries.make(
+            name: "mr", values: movingRanges, center: mrCenter, ucl: mrUCL, lcl: 0, evaluator: dispersionRules, firstIndex: 2)
         return IndividualsChart(individuals: individuals, movingRange: movingRange, sigmaWithin: sigma)
     }
 }

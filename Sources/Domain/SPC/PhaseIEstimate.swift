@@ -31,7 +31,7 @@ extension SPCSeries {
         let centers = Array(repeating: center, count: values.count)
         let signals = evaluator.signals(values: values, center: centers, ucl: limits.map(\.ucl), lcl: limits.map(\.lcl))
         let points = values.indices.map { i in
-            SPCPoint(index: i + 1, value: values[i], center: center, ucl: limits[i].ucl, lcl: limits[i].lcl, signals: signals[i])
+            SPCPoint(index: i + 1, value: values[i], ucl: limits[i].ucl, lcl: limits[i].lcl, signals: signals[i])
         }
         return SPCSeries(name: name, center: center, ucl: nominal.ucl, lcl: nominal.lcl, points: points)
     }

@@ -1,12 +1,12 @@
-/// One plotted point with the limits it is judged against and the rules it broke.
+/// One plotted point with the limits it is judged against and the rules it broke. (The center
+/// line is the series'; it never varies by point.)
 public struct SPCPoint: Sendable, Equatable {
     /// 1-based position in the series.
     public var index: Int
     public var value: Double
-    public var center: Double
     public var ucl: Double
     public var lcl: Double
-    public var signals: [SPCRule]
+    public var signals: SPCSignals
 }
 
 /// One chart of a pair (e.g. the I chart of I-MR): center line, limits and points.
@@ -30,14 +30,12 @@ public enum SPCEstimation: Sendable, Equatable {
 }
 
 extension SPCSeries {
-    /// A series with fixed limits, its points judged by `evaluator`.
-    static func make(name: String, values: [Double], center: Double, ucl: Double, lcl: Double, evaluator: SPCRuleEvaluator) -> SPCSeries {
-        let count = values.count
-        let signals = evaluator.signals(
-            values: values, center: Array(repeating: center, count: count),
-            ucl: Array(repeating: ucl, count: count), lcl: Array(repeating: lcl, count: count))
+    /// A series with fixed limits, its points judged by `evaluator`; the first point is
+    /// numbered `firstIndex`.
+    static func make(name: String, values: [Double], center: Double, ucl: Double, lcl: Double, evaluator: SPCRuleEvaluator, firstIndex: Int = 1) -> SPCSeries {
+        let signals = evaluator.signals(values: values, center: center, ucl: ucl, lcl: lcl)
         let points = values.indices.map { i in
-            SPCPoint(index: i + 1, value: values[i], center: center, ucl: ucl, lcl: lcl, signals: signals[i])
+            SPCPoint(index: i + firstIndex, value: values[i], ucl: ucl, lcl: lcl, signals: signals[i])
         }
         return SPCSeries(name: name, center: center, ucl: ucl, lcl: lcl, points: points)
     }

@@ -39,3 +39,21 @@ public enum SPCRule: String, Sendable, CaseIterable, Codable {
     /// The four Western Electric rules.
     public static let westernElectric: [SPCRule] = [.we1, .we2, .we3, .we4]
 }
+
+/// The rules broken at one point, as a bit set: no allocation per point, so a million points
+/// cost no more than a million integers.
+public struct SPCSignals: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public init(_ rule: SPCRule) {
+        rawValue = 1 << UInt16(SPCRule.allCases.firstIndex(of: rule)!)
+    }
+
+    /// The rules, in the order of `SPCRule.allCases` (N1…N8, then WE1…WE4).
+    public var rules: [SPCRule] { SPCRule.allCases.filter { contains(SPCSignals($0)) } }
+
+    public static let n1 = SPCSignals(.n1), n2 = SPCSignals(.n2), n3 = SPCSignals(.n3), n4 = SPCSignals(.n4)
+    public static let n5 = SPCSignals(.n5), n6 = SPCSignals(.n6), n7 = SPCSignals(.n7), n8 = SPCSignals(.n8)
+    public static let we1 = SPCSignals(.we1), we2 = SPCSignals(.we2), we3 = SPCSignals(.we3), we4 = SPCSignals(.we4)
+}

@@ -12,61 +12,95 @@ public struct SPCRuleEvaluator: Sendable {
     /// The rules that fire at each point. `center`, `ucl` and `lcl` are per point so that
     /// charts with varying limits (p, u) are judged against their own limits; a point's sigma
     /// is (UCL − center)/3.
-    public func signals(values: [Double], center: [Double], ucl: [Double], lcl: [Double]) -> [[SPCRule]] {
-        let z: [Double] = values.indices.map { i in
-            let sigma = (ucl[i] - center[i]) / 3
-            return sigma > 0 ? (values[i] - center[i]) / sigma : 0
-        }
-        var result = [[SPCRule]](repeating: [], count: values.count)
+    ///
+    /// One pass with running counters, so the cost per point does not depend on the run
+    /// lengths: a million points take a few milliseconds per rule.
+    public func signals(values: [Double], center: [Double], ucl: [Double], lcl: [Double]) -> [SPCSignals] {
+        signals(values: values) { (center[$0], ucl[$0], lcl[$0]) }
+    }
+
+    /// The same for limits that do not change from point to point.
+    public func signals(values: [Double], center: Double, ucl: Double, lcl: Double) -> [SPCSignals] {
+        signals(values: values) { _ in (center, ucl, lcl) }
+    }
+
+    private func signals(values: [Double], limits: (Int) -> (center: Double, ucl: Double, lcl: Double)) -> [SPCSignals] {
+        var result = [SPCSignals](repeating: [], count: values.count)
+        guard !rules.isEmpty else { return result }
+        let flags = rules.map { SPCSignals($0) }
+        var state = RunState()
         for i in values.indices {
-            for rule in rules where fires(rule, at: i, values: values, z: z, ucl: ucl, lcl: lcl) {
-                result[i].append(rule)
+            let (center, ucl, lcl) = limits(i)
+            let sigma = (ucl - center) / 3
+            let z = sigma > 0 ? (values[i] - center) / sigma : 0
+            state.advance(z: z, difference: i > 0 ? values[i] - values[i - 1] : nil)
+            for (rule, flag) in zip(rules, flags) where state.fires(rule, runLength: runLength, value: values[i], ucl: ucl, lcl: lcl) {
+                result[i].insert(flag)
             }
         }
         return result
     }
+}
 
-    private func fires(_ rule: SPCRule, at i: Int, values: [Double], z: [Double], ucl: [Double], lcl: [Double]) -> Bool {
-        switch rule {
-        case .n1, .we1:
-            return values[i] > ucl[i] || values[i] < lcl[i]
-        case .n2, .we4:
-            return run(i, length: runLength) { z[$0] > 0 } || run(i, length: runLength) { z[$0] < 0 }
-        case .n3:
-            // Six points steadily rising or falling: five differences of one sign.
-            return run(i, length: 5) { $0 > 0 && values[$0] > values[$0 - 1] }
-                || run(i, length: 5) { $0 > 0 && values[$0] < values[$0 - 1] }
-        case .n4:
-            // Fourteen points alternating: thirteen differences (points i-13...i), each of the
-            // last twelve opposite in sign to the one before it.
-            guard i >= 13 else { return false }
-            for k in (i - 11)...i {
-                let previous = values[k - 1] - values[k - 2]
-                let current = values[k] - values[k - 1]
-                guard previous != 0, current != 0, (previous > 0) != (current > 0) else { return false }
+/// Counters describing the points up to the current one, updated once per point.
+private struct RunState {
+    var above = 0, below = 0              // points in a row on one side of the center
+    var rising = 0, falling = 0           // differences in a row of one sign
+    var flips = 0                         // consecutive sign changes between nonzero differences
+    var hugging = 0, avoiding = 0         // points in a row within / beyond 1 sigma
+    var lastDifference: Double?
+    var beyond2Up: UInt8 = 0, beyond2Down: UInt8 = 0  // last 3 points beyond ±2σ, as bit masks
+    var beyond1Up: UInt8 = 0, beyond1Down: UInt8 = 0  // last 5 points beyond ±1σ
+    var seen = 0
+
+    mutating func advance(z: Double, difference: Double?) {
+        seen += 1
+        above = z > 0 ? above + 1 : 0
+        below = z < 0 ? below + 1 : 0
+        hugging = abs(z) < 1 ? hugging + 1 : 0
+        avoiding = abs(z) > 1 ? avoiding + 1 : 0
+        beyond2Up = (beyond2Up << 1 | (z > 2 ? 1 : 0)) & 0b111
+        beyond2Down = (beyond2Down << 1 | (z < -2 ? 1 : 0)) & 0b111
+        beyond1Up = (beyond1Up << 1 | (z > 1 ? 1 : 0)) & 0b11111
+        beyond1Down = (beyond1Down << 1 | (z < -1 ? 1 : 0)) & 0b11111
+        if let difference {
+            rising = difference > 0 ? rising + 1 : 0
+            falling = difference < 0 ? falling + 1 : 0
+            if let last = lastDifference, last != 0, difference != 0, (last > 0) != (difference > 0) {
+                flips += 1
+            } else {
+                flips = 0
             }
-            return true
-        case .n5, .we2:
-            return window(i, of: 3, atLeast: 2) { z[$0] > 2 } || window(i, of: 3, atLeast: 2) { z[$0] < -2 }
-        case .n6, .we3:
-            return window(i, of: 5, atLeast: 4) { z[$0] > 1 } || window(i, of: 5, atLeast: 4) { z[$0] < -1 }
-        case .n7:
-            return run(i, length: 15) { abs(z[$0]) < 1 }
-        case .n8:
-            return run(i, length: 8) { abs(z[$0]) > 1 }
+            lastDifference = difference
         }
     }
 
-    /// True when the `length` points ending at `i` all satisfy `test`.
-    private func run(_ i: Int, length: Int, _ test: (Int) -> Bool) -> Bool {
-        guard i >= length - 1 else { return false }
-        return ((i - length + 1)...i).allSatisfy(test)
+    func fires(_ rule: SPCRule, runLength: Int, value: Double, ucl: Double, lcl: Double) -> Bool {
+        switch rule {
+        case .n1, .we1:
+            return value > ucl || value < lcl
+        case .n2, .we4:
+            return above >= runLength || below >= runLength
+        case .n3:
+            // Six points steadily rising or falling: five differences of one sign.
+            return rising >= 5 || falling >= 5
+        case .n4:
+            // Fourteen points alternating: thirteen nonzero differences, twelve sign changes.
+            return flips >= 12
+        case .n5, .we2:
+            // Two of the last three beyond 2σ on one side, the current point among them, so
+            // each pattern is reported once, where it completes.
+            return seen >= 3 && (Self.completes(beyond2Up, atLeast: 2) || Self.completes(beyond2Down, atLeast: 2))
+        case .n6, .we3:
+            return seen >= 5 && (Self.completes(beyond1Up, atLeast: 4) || Self.completes(beyond1Down, atLeast: 4))
+        case .n7:
+            return hugging >= 15
+        case .n8:
+            return avoiding >= 8
+        }
     }
 
-    /// True when point `i` satisfies `test` and so do at least `count` of the `size` points
-    /// ending at `i`; requiring point `i` reports each pattern once, where it completes.
-    private func window(_ i: Int, of size: Int, atLeast count: Int, _ test: (Int) -> Bool) -> Bool {
-        guard i >= size - 1, test(i) else { return false }
-        return ((i - size + 1)...i).filter(test).count >= count
+    private static func completes(_ mask: UInt8, atLeast count: Int) -> Bool {
+        mask & 1 == 1 && mask.nonzeroBitCount >= count
     }
 }
