@@ -28,6 +28,15 @@ public struct SPCRuleEvaluator: Sendable {
         var result = [SPCSignals](repeating: [], count: values.count)
         guard !rules.isEmpty else { return result }
         let flags = rules.map { SPCSignals($0) }
+        // Limits-only rule sets (the default for R, S and MR charts) need no run counters.
+        if rules.allSatisfy({ !$0.isZoneRule }) {
+            let flag = flags.reduce(SPCSignals()) { $0.union($1) }
+            for i in values.indices {
+                let (_, ucl, lcl) = limits(i)
+                if values[i] > ucl || values[i] < lcl { result[i] = flag }
+            }
+            return result
+        }
         var state = RunState()
         for i in values.indices {
             let (center, ucl, lcl) = limits(i)
