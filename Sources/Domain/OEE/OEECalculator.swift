@@ -60,7 +60,12 @@ public struct OEECalculator: Sendable {
         public var flags: [String]
     }
 
-    public func compute(windowStart: Double, windowEnd: Double, intervals: [StateInterval], counts: [PartCount]) throws(OEEError) -> Result {
+    /// - Parameter plannedBreaks: breaks from the shift calendar (`ShiftInstance.breaks`): time
+    ///   inside them is planned downtime whatever state the machine reports, and is never "no data".
+    public func compute(
+        windowStart: Double, windowEnd: Double, intervals: [StateInterval], counts: [PartCount],
+        plannedBreaks: [ClosedOpenRange] = []
+    ) throws(OEEError) -> Result {
         guard windowEnd > windowStart else { throw OEEError("the window must end after it starts") }
         for (index, interval) in intervals.enumerated() where !(interval.end > interval.start) {
             throw OEEError("interval \(index + 1) ends before or when it starts")
@@ -77,12 +82,19 @@ public struct OEECalculator: Sendable {
             }
         }
 
+        let breaks = Self.union(plannedBreaks, within: windowStart, windowEnd)
+        let breakSeconds = breaks.reduce(0) { $0 + $1.end - $1.start }
         var losses = Losses()
+        losses.plannedStops = breakSeconds
         var running = 0.0
         var covered = 0.0
         for interval in intervals {
             // Clip to the window: a stop that began before the shift counts only from its start.
-            let seconds = min(interval.end, windowEnd) - max(interval.start, windowStart)
+            let start = max(interval.start, windowStart)
+            let end = min(interval.end, windowEnd)
+            guard end > start else { continue }
+            // Time inside a calendar break is already counted as planned.
+            let seconds = end - start - Self.overlap(start, end, breaks)
             guard seconds > 0 else { continue }
             covered += seconds
             switch interval.state {
@@ -103,7 +115,7 @@ public struct OEECalculator: Sendable {
             }
         }
         let window = windowEnd - windowStart
-        losses.noData += window - covered
+        losses.noData += window - breakSeconds - covered
         let planned = window - losses.plannedStops
         let run = running + losses.smallStops
         let idealTotal = counts.reduce(0.0) { $0 + $1.idealCycleSeconds * Double($1.total) }
@@ -114,7 +126,8 @@ public struct OEECalculator: Sendable {
         losses.speed = run - idealTotal - losses.smallStops
 
         var flags: [String] = []
-        if window - covered > 0.5 { flags.append("no state recorded for \(Int((window - covered).rounded())) s of the window") }
+        let unrecorded = window - breakSeconds - covered
+        if unrecorded > 0.5 { flags.append("no state recorded for \(Int(unrecorded.rounded())) s of the window") }
         let availability = planned > 0 ? run / planned : 0
         let performance = run > 0 ? idealTotal / run : 0
         let quality = totalCount > 0 ? Double(goodCount) / Double(totalCount) : 0
@@ -127,6 +140,26 @@ public struct OEECalculator: Sendable {
             windowSeconds: window, plannedProductionSeconds: planned, runSeconds: run, fullyProductiveSeconds: idealGood,
             availability: availability, performance: performance, quality: quality,
             oee: availability * performance * quality, losses: losses, flags: flags)
+    }
+
+    /// The breaks clipped to the window, merged where they touch or overlap, in order.
+    static func union(_ ranges: [ClosedOpenRange], within start: Double, _ end: Double) -> [ClosedOpenRange] {
+        let clipped = ranges.map { ClosedOpenRange(start: max($0.start, start), end: min($0.end, end)) }
+            .filter { $0.end > $0.start }.sorted { $0.start < $1.start }
+        var merged: [ClosedOpenRange] = []
+        for range in clipped {
+            if let last = merged.last, range.start <= last.end {
+                merged[merged.count - 1].end = max(last.end, range.end)
+            } else {
+                merged.append(range)
+            }
+        }
+        return merged
+    }
+
+    /// Seconds of `[start, end)` inside the (merged, ordered) ranges.
+    static func overlap(_ start: Double, _ end: Double, _ ranges: [ClosedOpenRange]) -> Double {
+        ranges.reduce(0) { $0 + max(0, min(end, $1.end) - max(start, $1.start)) }
     }
 }
 
