@@ -31,9 +31,10 @@ let package = Package(
 
         // Generic libraries that know nothing of manufacturing.
         .target(name: "Workers", swiftSettings: strictSettings),
+        .target(name: "CivilDate", swiftSettings: strictSettings),
         .target(
             name: "Postgres",
-            dependencies: ["CLibPQ", "Workers", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibPQ", "CivilDate", "Workers", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -54,7 +55,7 @@ let package = Package(
         .target(name: "Config", swiftSettings: strictSettings),
 
         // Pure plant rules: no I/O, no dependencies (SPC now; OEE, states, shifts to come).
-        .target(name: "Domain", swiftSettings: strictSettings),
+        .target(name: "Domain", dependencies: ["CivilDate"], swiftSettings: strictSettings),
         // Offline analyses for the command line (mes spc, mes oee): files in, stable JSON out.
         .target(name: "Analysis", dependencies: ["Domain", "Charts"], swiftSettings: strictSettings),
 

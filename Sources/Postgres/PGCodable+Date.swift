@@ -1,3 +1,5 @@
+import CivilDate
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -30,8 +32,8 @@ extension Date: PGCodable {
 }
 
 /// Conversions between microseconds since 1970-01-01 UTC and PostgreSQL's ISO timestamp text.
-/// Calendar arithmetic is Howard Hinnant's days-from-civil algorithm (proleptic Gregorian, as
-/// PostgreSQL uses), so no Calendar or time zone database is needed.
+/// Calendar arithmetic comes from `CivilDate` (proleptic Gregorian, as PostgreSQL uses), so no
+/// Calendar or time-zone database is needed.
 enum PGTimestamp {
     static let microsPerDay: Int64 = 86_400_000_000
 
@@ -39,7 +41,8 @@ enum PGTimestamp {
     static func format(microsecondsSince1970 micros: Int64) -> String {
         let days = micros >= 0 ? micros / microsPerDay : (micros - microsPerDay + 1) / microsPerDay
         var rest = micros - days * microsPerDay
-        let (year, month, day) = civil(fromDays: days)
+        let date = CivilDate(daysSince1970: days)
+        let (year, month, day) = (date.year, date.month, date.day)
         let hour = rest / 3_600_000_000
         rest -= hour * 3_600_000_000
         let minute = rest / 60_000_000
@@ -109,30 +112,9 @@ enum PGTimestamp {
             offsetSeconds *= sign
         }
         guard index == text.count else { return nil }
-        let days = days(fromCivil: year, month, day)
+        let days = CivilDate(year: year, month: month, day: day).daysSince1970
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         return seconds * 1_000_000 + fraction
-    }
-
-    static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     private static func pad(_ value: Int64, _ width: Int) -> String {

@@ -1,3 +1,5 @@
+import CivilDate
+
 /// The UTC offset of a time zone at any instant. Domain stays free of a time-zone database:
 /// the caller supplies one (Foundation's `TimeZone` in the service layer, a fixed table in tests).
 public protocol TimeZoneOffsets: Sendable {
@@ -131,20 +133,8 @@ public struct ShiftCalendar: Sendable {
     /// ISO weekday of a day number: 1970-01-01 was a Thursday (4).
     static func isoWeekday(_ day: Int) -> Int { ((day % 7) + 7 + 3) % 7 + 1 }
 
-    /// `YYYY-MM-DD` of a day number (proleptic Gregorian, Hinnant's civil-from-days).
-    static func dateString(_ day: Int) -> String {
-        let z = day + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let dayOfMonth = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)-\(two(month))-\(two(dayOfMonth))"
-    }
+    /// `YYYY-MM-DD` of a day number.
+    static func dateString(_ day: Int) -> String { CivilDate(daysSince1970: Int64(day)).isoString }
 }
 
 /// A shift definition or range that cannot be used.
