@@ -12,13 +12,36 @@ public struct MQTTConfiguration: Sendable {
     /// false keeps the session (subscriptions and queued QoS 1 messages) on the broker while
     /// the client is away.
     public var cleanSession: Bool
-    /// Speak MQTT v5 (needed for shared subscriptions in issue-level features); v3.1.1 otherwise.
+    /// Speak MQTT v5; v3.1.1 otherwise.
     public var protocolV5: Bool
     public var keepAliveSeconds: Int
+    /// With v5 and `cleanSession` false: how long the broker keeps the session (subscriptions
+    /// and queued QoS 1 messages) after a disconnect. v3.1.1 sessions last until cleaned.
+    public var sessionExpirySeconds: UInt32
+    /// Reconnect backoff: the first retry after `minimum` seconds, doubling up to `maximum`.
+    public var reconnectDelay: (minimum: UInt32, maximum: UInt32)
+    /// TLS to the broker (`mqtts://`), or nil for plain TCP.
+    public var tls: TLSOptions?
+
+    /// Certificates for a TLS connection.
+    public struct TLSOptions: Sendable {
+        /// PEM file of the certificate authorities to trust.
+        public var caFile: String
+        /// Client certificate and key, for brokers that require them.
+        public var certificateFile: String?
+        public var keyFile: String?
+
+        public init(caFile: String, certificateFile: String? = nil, keyFile: String? = nil) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
+    }
 
     public init(
         host: String = "127.0.0.1", port: Int = 1883, clientID: String, username: String? = nil, password: String? = nil,
-        cleanSession: Bool = true, protocolV5: Bool = true, keepAliveSeconds: Int = 30
+        cleanSession: Bool = true, protocolV5: Bool = true, keepAliveSeconds: Int = 30, sessionExpirySeconds: UInt32 = 86_400,
+        reconnectDelay: (minimum: UInt32, maximum: UInt32) = (1, 30), tls: TLSOptions? = nil
     ) {
         self.host = host
         self.port = port
@@ -28,7 +51,18 @@ public struct MQTTConfiguration: Sendable {
         self.cleanSession = cleanSession
         self.protocolV5 = protocolV5
         self.keepAliveSeconds = keepAliveSeconds
+        self.sessionExpirySeconds = sessionExpirySeconds
+        self.reconnectDelay = reconnectDelay
+        self.tls = tls
     }
+}
+
+/// What happens to the connection.
+public enum MQTTEvent: Sendable, Equatable {
+    /// Connected (again); `sessionPresent` when the broker kept our session.
+    case connected(sessionPresent: Bool)
+    /// The connection dropped; libmosquitto reconnects with backoff by itself.
+    case disconnected(code: Int32)
 }
 
 /// A message received on a subscription. Topic and payload are copied out of libmosquitto's
@@ -53,6 +87,9 @@ public final class MQTTClient: @unchecked Sendable {
     /// Messages from every subscription, in arrival order. Finishes on `close()`.
     public let messages: AsyncStream<MQTTMessage>
     private let messageContinuation: AsyncStream<MQTTMessage>.Continuation
+    /// Connects and disconnects, for logs and health pages. Finishes on `close()`.
+    public let events: AsyncStream<MQTTEvent>
+    private let eventContinuation: AsyncStream<MQTTEvent>.Continuation
     private let state = Mutex(State())
 
     private struct State {
@@ -61,6 +98,9 @@ public final class MQTTClient: @unchecked Sendable {
         var early: Set<Int32> = []  // acks that arrived before their waiter registered
         var closed = false
         var retained = false
+        /// Filters to subscribe again after a reconnect that lost the session.
+        var subscriptions: [String: Int32] = [:]
+        var connections = 0
     }
 
     private static let libraryInit: Int32 = mosquitto_lib_init()
@@ -73,14 +113,25 @@ public final class MQTTClient: @unchecked Sendable {
         self.handle = handle
         self.configuration = configuration
         (messages, messageContinuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .bufferingNewest(100_000))
+        (events, eventContinuation) = AsyncStream.makeStream(of: MQTTEvent.self, bufferingPolicy: .bufferingNewest(1000))
         if configuration.protocolV5 {
             try check(mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5), "protocol version")
         }
         if let username = configuration.username {
             try check(mosquitto_username_pw_set(handle, username, configuration.password), "mosquitto_username_pw_set")
         }
-        mosquitto_connect_callback_set(handle) { _, userdata, rc in
-            MQTTClient.from(userdata)?.connected(rc: rc)
+        try check(mosquitto_reconnect_delay_set(
+            handle, configuration.reconnectDelay.minimum, max(configuration.reconnectDelay.minimum, configuration.reconnectDelay.maximum), true),
+            "mosquitto_reconnect_delay_set")
+        if let tls = configuration.tls {
+            try check(mosquitto_tls_set(handle, tls.caFile, nil, tls.certificateFile, tls.keyFile, nil), "mosquitto_tls_set(\(tls.caFile))")
+        }
+        mosquitto_connect_with_flags_callback_set(handle) { _, userdata, rc, flags in
+            // CONNACK flags bit 0 is "session present" (MQTT 3.1.1 section 3.2.2.2, v5 section 3.2.2.1.1).
+            MQTTClient.from(userdata)?.connected(rc: rc, sessionPresent: flags & 1 == 1)
+        }
+        mosquitto_disconnect_callback_set(handle) { _, userdata, rc in
+            MQTTClient.from(userdata)?.eventContinuation.yield(.disconnected(code: rc))
         }
         mosquitto_subscribe_callback_set(handle) { _, userdata, mid, _, _ in
             MQTTClient.from(userdata)?.acknowledged(mid: mid)
@@ -105,22 +156,62 @@ public final class MQTTClient: @unchecked Sendable {
     }
 
     /// Connects and waits for the broker's CONNACK; a refusal (bad credentials, 5) throws.
+    /// After that, libmosquitto reconnects by itself with backoff; `events` reports each drop
+    /// and each new connection, and subscriptions are renewed when the session was lost.
     public func connect() async throws {
+        let persistentV5 = configuration.protocolV5 && !configuration.cleanSession
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             state.withLock { $0.connectWaiter = continuation }
-            do {
-                // The async variant leaves the TCP connect to the network thread, so this task never blocks.
-                try check(mosquitto_connect_async(handle, configuration.host, Int32(configuration.port), Int32(configuration.keepAliveSeconds)), "mosquitto_connect_async")
-                try check(mosquitto_loop_start(handle), "mosquitto_loop_start")
-            } catch {
-                state.withLock { $0.connectWaiter = nil }
-                continuation.resume(throwing: error)
+            let start: @Sendable () -> Void = { [self] in
+                do {
+                    if persistentV5 {
+                        try connectV5WithSessionExpiry()
+                    } else {
+                        // The async variant leaves the TCP connect to the network thread.
+                        try check(mosquitto_connect_async(handle, configuration.host, Int32(configuration.port), Int32(configuration.keepAliveSeconds)), "mosquitto_connect_async")
+                    }
+                    try check(mosquitto_loop_start(handle), "mosquitto_loop_start")
+                } catch {
+                    let waiter = state.withLock { state in
+                        defer { state.connectWaiter = nil }
+                        return state.connectWaiter
+                    }
+                    waiter?.resume(throwing: error)
+                }
             }
+            // libmosquitto 2.0 has no asynchronous v5 connect: the blocking one (TCP connect and
+            // CONNECT) runs on a thread of its own, never on the cooperative pool.
+            if persistentV5 { Self.spawnThread(start) } else { start() }
         }
     }
 
-    /// Subscribes and waits for the SUBACK.
+    /// CONNECT with a session-expiry property, so a v5 session outlives the connection
+    /// (MQTT v5 section 3.1.2.11.2); libmosquitto keeps the properties for its reconnects.
+    private func connectV5WithSessionExpiry() throws {
+        var properties: OpaquePointer?
+        try check(mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), configuration.sessionExpirySeconds), "session expiry property")
+        defer { mosquitto_property_free_all(&properties) }
+        try check(mosquitto_connect_bind_v5(
+            handle, configuration.host, Int32(configuration.port), Int32(configuration.keepAliveSeconds), nil, properties),
+            "mosquitto_connect_bind_v5")
+    }
+
+    private static func spawnThread(_ body: @escaping @Sendable () -> Void) {
+        final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        let rc = pthread_create(&thread, nil, { raw in
+            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+            return nil
+        }, context)
+        if rc == 0 { pthread_detach(thread) } else { Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body() }
+    }
+
+    /// Subscribes and waits for the SUBACK. The subscription is renewed after a reconnect that
+    /// lost the session. A filter `$share/GROUP/topic` (MQTT v5 shared subscription) splits the
+    /// messages among the group's clients, so several collectors can share the load.
     public func subscribe(_ filter: String, qos: Int32 = 1) async throws {
+        state.withLock { $0.subscriptions[filter] = qos }
         try await awaitAck("SUBSCRIBE") { mid in mosquitto_subscribe(handle, &mid, filter, qos) }
     }
 
@@ -144,6 +235,7 @@ public final class MQTTClient: @unchecked Sendable {
         mosquitto_disconnect(handle)
         mosquitto_loop_stop(handle, false)
         messageContinuation.finish()
+        eventContinuation.finish()
         let waiters = state.withLock { state in
             defer { state.ackWaiters = [:]; state.connectWaiter = nil }
             return Array(state.ackWaiters.values) + (state.connectWaiter.map { [$0] } ?? [])
@@ -172,12 +264,17 @@ public final class MQTTClient: @unchecked Sendable {
         }
     }
 
-    private func connected(rc: Int32) {
-        let waiter = state.withLock { state in
+    private func connected(rc: Int32, sessionPresent: Bool) {
+        let (waiter, renew) = state.withLock { state in
             defer { state.connectWaiter = nil }
-            return state.connectWaiter
+            if rc == 0 { state.connections += 1 }
+            // A reconnect without the old session has lost its subscriptions: renew them.
+            let renew = rc == 0 && state.connections > 1 && !sessionPresent ? state.subscriptions : [:]
+            return (state.connectWaiter, renew)
         }
         if rc == 0 {
+            eventContinuation.yield(.connected(sessionPresent: sessionPresent))
+            for (filter, qos) in renew { _ = mosquitto_subscribe(handle, nil, filter, qos) }
             waiter?.resume()
         } else {
             waiter?.resume(throwing: MQTTError(operation: "CONNACK", code: rc, message: String(cString: mosquitto_connack_string(rc))))
