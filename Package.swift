@@ -56,6 +56,8 @@ let package = Package(
 
         // Pure plant rules: no I/O, no dependencies (SPC now; OEE, states, shifts to come).
         .target(name: "Domain", dependencies: ["CivilDate"], swiftSettings: strictSettings),
+        // MQTT ingestion: dialects decoded into machine messages (the collector grows here).
+        .target(name: "Collector", dependencies: ["Domain"], swiftSettings: strictSettings),
         // Offline analyses for the command line (mes spc, mes oee): files in, stable JSON out.
         .target(name: "Analysis", dependencies: ["Domain", "Charts"], swiftSettings: strictSettings),
 
@@ -78,6 +80,7 @@ let package = Package(
 
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain"], swiftSettings: strictSettings),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Snapshots"], swiftSettings: strictSettings),
+        .testTarget(name: "CollectorTests", dependencies: ["Collector", "Domain"], swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
