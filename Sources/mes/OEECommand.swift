@@ -28,10 +28,7 @@ struct OEECommand: ParsableCommand {
 
     func run() throws {
         guard smallStopSeconds >= 0 else { throw ValidationError("--small-stop-seconds cannot be negative") }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw AnalysisError("\(file): cannot be read (missing, a folder, or no permission)")
-        }
-        let output = try OEEAnalysis(smallStopSeconds: smallStopSeconds).run(json: [UInt8](data), name: file)
+        let output = try OEEAnalysis(smallStopSeconds: smallStopSeconds).run(json: try readFile(file), name: file)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(output), as: UTF8.self))

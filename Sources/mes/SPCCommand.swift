@@ -87,11 +87,16 @@ struct SPCCommand: ParsableCommand {
     }
 }
 
-/// The contents of a UTF-8 text file, or an error naming it.
-func readTextFile(_ path: String) throws -> String {
+/// The bytes of a file, or an error naming it.
+func readFile(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else {
         throw AnalysisError("\(path): cannot be read (missing, a folder, or no permission)")
     }
-    guard let text = String(validating: data, as: UTF8.self) else { throw AnalysisError("\(path): is not UTF-8 text") }
+    return [UInt8](data)
+}
+
+/// The contents of a UTF-8 text file, or an error naming it.
+func readTextFile(_ path: String) throws -> String {
+    guard let text = String(validating: try readFile(path), as: UTF8.self) else { throw AnalysisError("\(path): is not UTF-8 text") }
     return text
 }

@@ -28,6 +28,15 @@ public struct StateInterval: Sendable, Equatable {
     }
 }
 
+extension StateInterval {
+    /// A stop or idle spell shorter than `threshold` seconds: a small stop, a performance loss
+    /// rather than downtime (Nakajima). Judged by the whole interval, never the part a window
+    /// or shift boundary cuts off, so a boundary cannot turn a breakdown into a small stop.
+    public func isShort(under threshold: Double) -> Bool {
+        end - start < threshold
+    }
+}
+
 /// Parts counted over the window for one part number.
 public struct PartCount: Sendable, Equatable {
     public var part: String

@@ -103,9 +103,7 @@ public struct OEECalculator: Sendable {
             case .setup: losses.setup += seconds
             case .offline: losses.noData += seconds
             case .unplannedStop, .idle:
-                // Judge a stop by its whole length, not the clipped part, so a shift boundary
-                // never turns one long breakdown into a small stop.
-                if interval.end - interval.start < smallStopSeconds {
+                if interval.isShort(under: smallStopSeconds) {
                     losses.smallStops += seconds
                 } else if interval.state == .idle {
                     losses.idle += seconds

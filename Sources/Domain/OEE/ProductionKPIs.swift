@@ -40,7 +40,7 @@ public enum ProductionKPIs {
             switch interval.state {
             case .running:
                 running += seconds
-            case .unplannedStop where interval.end - interval.start >= minimumStopSeconds:
+            case .unplannedStop where !interval.isShort(under: minimumStopSeconds):
                 repairing += seconds
                 failures += 1
             default:

@@ -15,8 +15,7 @@ public struct ProcessCapability: Sendable, Equatable {
         guard values.count >= 2 else { throw SPCError("capability needs at least 2 values") }
         guard sigmaWithin > 0 else { throw SPCError("the within-subgroup sigma is zero: capability is undefined") }
         let mean = values.reduce(0, +) / Double(values.count)
-        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
-        let sigmaOverall = variance.squareRoot()
+        let sigmaOverall = sampleStandardDeviation(values, mean: mean)
         guard sigmaOverall > 0 else { throw SPCError("the values do not vary: capability is undefined") }
         func potential(_ sigma: Double) -> Double? {
             guard let lsl, let usl else { return nil }

@@ -7,7 +7,7 @@
 public struct ChunkedDecoder: Sendable {
     private enum State: Sendable, Equatable {
         case size(value: Int, digits: Int)
-        case extensions
+        case extensions(size: Int)
         case sizeLF(size: Int)
         case data(remaining: Int)
         case dataCR
@@ -47,8 +47,7 @@ public struct ChunkedDecoder: Sendable {
                     guard digits < 15 else { throw HTTPParseError(.contentTooLarge, "chunk size is too large") }
                     state = .size(value: value * 16 + digit, digits: digits + 1)
                 } else if digits > 0, byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
-                    state = .extensions
-                    stashSize(value)
+                    state = .extensions(size: value)
                 } else if digits > 0, byte == UInt8(ascii: "\r") {
                     state = .sizeLF(size: value)
                 } else if digits > 0, byte == UInt8(ascii: "\n") {
@@ -58,12 +57,12 @@ public struct ChunkedDecoder: Sendable {
                 }
                 index += 1
                 try countLineByte()
-            case .extensions:
+            case .extensions(let size):
                 // chunk-ext is skipped up to the end of the line.
                 if byte == UInt8(ascii: "\n") {
-                    try startChunk(size: pendingSize)
+                    try startChunk(size: size)
                 } else if byte == UInt8(ascii: "\r") {
-                    state = .sizeLF(size: pendingSize)
+                    state = .sizeLF(size: size)
                 } else if byte < 0x20 && byte != UInt8(ascii: "\t") {
                     throw HTTPParseError(.badRequest, "malformed chunk extension")
                 }
@@ -115,10 +114,6 @@ public struct ChunkedDecoder: Sendable {
         }
         return index
     }
-
-    private var pendingSize = 0
-
-    private mutating func stashSize(_ size: Int) { pendingSize = size }
 
     private mutating func startChunk(size: Int) throws(HTTPParseError) {
         lineBytes = 0

@@ -157,10 +157,8 @@ extension EventLoop {
         // HTTP/1.0 has no chunked coding: the body then ends with the connection.
         let chunked = request.head.minorVersion >= 1
         if !chunked { connection.keepAlive = false }
-        var head = response
-        if chunked { head.headers.set("Transfer-Encoding", "chunked") }
-        var output = ResponseEncoder.head(head, bodyLength: nil, keepAlive: connection.keepAlive, date: httpDate(), requestID: requestID)
-        if chunked { output = Self.insertingTransferEncoding(output) }
+        let output = ResponseEncoder.head(
+            response, bodyLength: nil, chunked: chunked, keepAlive: connection.keepAlive, date: httpDate(), requestID: requestID)
         write(output, to: connection, now: now)
         guard connections[connection.id] != nil else { return }
         if request.method == "HEAD" {
@@ -186,11 +184,6 @@ extension EventLoop {
             self?.post(.streamEnd(connection: id, failed: failed))
         }
         if !accepted { closeConnection(connection) }
-    }
-
-    /// The encoder leaves framing headers out; a chunked stream declares its coding here.
-    private static func insertingTransferEncoding(_ head: [UInt8]) -> [UInt8] {
-        Array(head.dropLast(2)) + Array("Transfer-Encoding: chunked\r\n\r\n".utf8)
     }
 
     func finishResponse(_ connection: Connection, now: MonotonicInstant) {

@@ -32,9 +32,10 @@ enum ResponseEncoder {
         return Array(UnsafeBufferPointer(start: compressed, count: length))
     }
 
-    /// The status line and headers. `Content-Length` comes from `bodyLength` (nil for an
-    /// event stream, which is delimited by the connection's end).
-    static func head(_ response: HTTPResponse, bodyLength: Int?, keepAlive: Bool, date: String, requestID: String?) -> [UInt8] {
+    /// The status line and headers. `Content-Length` comes from `bodyLength`; with `chunked`
+    /// the body is framed by chunks instead; with neither (an event stream, or a stream to an
+    /// HTTP/1.0 client) it ends with the connection.
+    static func head(_ response: HTTPResponse, bodyLength: Int?, chunked: Bool = false, keepAlive: Bool, date: String, requestID: String?) -> [UInt8] {
         var text = "HTTP/1.1 \(response.status.code) \(response.status.reason)\r\n"
         for field in response.headers where !isFramingHeader(field.name) {
             text += "\(sanitized(field.name)): \(sanitized(field.value))\r\n"
@@ -42,6 +43,7 @@ enum ResponseEncoder {
         if let bodyLength, response.status.allowsBody || response.status == .notModified {
             if response.status != .notModified { text += "Content-Length: \(bodyLength)\r\n" }
         }
+        if chunked { text += "Transfer-Encoding: chunked\r\n" }
         if let requestID { text += "X-Request-Id: \(requestID)\r\n" }
         text += "Date: \(date)\r\n"
         if !keepAlive { text += "Connection: close\r\n" }
