@@ -97,6 +97,20 @@ JSON
 expect "mes oee reproduces the oee.com example (OEE 74.79 %)" 0 '"oee":0\.7479' -- "$mes" oee "$work/shift.json"
 sed 's/T08:15:00Z", "state": "planned_stop"/T08:25:00Z", "state": "planned_stop"/' "$work/shift.json" > "$work/overlap.json"
 expect "mes oee refuses overlapping intervals" 1 "intervals 2 and 3 overlap" -- "$mes" oee "$work/overlap.json"
+cat > "$work/plant.json" <<'JSON'
+{"window": {"start": "2026-11-23T00:00:00+01:00", "end": "2026-11-24T00:00:00+01:00"},
+ "calendar": {"time_zone": "Europe/Berlin", "shifts": [{"name": "early", "start": "06:00", "end": "14:00"}]},
+ "machines": [
+  {"machine": "M1", "line": "L1",
+   "intervals": [{"start": "2026-11-23T06:00:00+01:00", "end": "2026-11-23T14:00:00+01:00", "state": "running"}],
+   "counts": [{"part": "P-1", "ideal_cycle_seconds": 10, "total": 2880, "reject": 0, "time": "2026-11-23T14:00:00+01:00"}]},
+  {"machine": "M2", "line": "L1",
+   "intervals": [{"start": "2026-11-23T06:00:00+01:00", "end": "2026-11-23T14:00:00+01:00", "state": "unplanned_stop"}],
+   "counts": []}]}
+JSON
+expect "mes oee rolls two machines up by line over a Berlin calendar (OEE 50 %)" 0 \
+    '"by":"line","flags":\[\],"key":"L1","losses":\{[^}]*\},"oee":0\.5,' -- "$mes" oee "$work/plant.json" --by line,shift
+expect "mes oee refuses an unknown grouping" 64 "'site' is not one of machine, line, shift" -- "$mes" oee "$work/plant.json" --by site
 
 # mes serve: health, static files, the NOTIFY-to-event-stream relay, and a graceful stop on SIGTERM.
 mkdir -p "$work/public"

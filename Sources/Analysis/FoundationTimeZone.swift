@@ -1,5 +1,8 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
+// TimeZone(identifier:) finds zone names through FoundationInternationalization's ICU zone
+// data, which is only linked when imported: without it only fixed offsets such as GMT resolve.
+import FoundationInternationalization
 #else
 import Foundation
 #endif

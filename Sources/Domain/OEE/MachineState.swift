@@ -44,11 +44,15 @@ public struct PartCount: Sendable, Equatable {
     public var idealCycleSeconds: Double
     public var total: Int
     public var reject: Int
+    /// Resets of the PLC counter these counts were read from (`CounterTracker`): each may have
+    /// lost the parts made between the last reading and the reset, and is flagged.
+    public var counterResets: Int
 
-    public init(part: String, idealCycleSeconds: Double, total: Int, reject: Int) {
+    public init(part: String, idealCycleSeconds: Double, total: Int, reject: Int, counterResets: Int = 0) {
         self.part = part
         self.idealCycleSeconds = idealCycleSeconds
         self.total = total
         self.reject = reject
+        self.counterResets = counterResets
     }
 }

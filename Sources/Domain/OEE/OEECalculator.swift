@@ -49,8 +49,14 @@ public struct OEECalculator: Sendable {
         public var windowSeconds: Double
         public var plannedProductionSeconds: Double
         public var runSeconds: Double
+        /// Σ ideal cycle × total: time all counted parts would take at the ideal rate.
+        public var idealSeconds: Double
         /// Σ ideal cycle × good: time the good parts would take at the ideal rate.
         public var fullyProductiveSeconds: Double
+        public var totalCount: Int
+        public var goodCount: Int
+        /// How many times a PLC counter behind the counts was reset (parts may be missing).
+        public var counterResets: Int
         public var availability: Double
         public var performance: Double
         public var quality: Double
@@ -58,6 +64,69 @@ public struct OEECalculator: Sendable {
         public var losses: Losses
         /// Anything a reader must know before trusting the number.
         public var flags: [String]
+
+        /// The ratios and flags that follow from the times and counts: one rule for a single
+        /// window and for a roll-up, so both read the same way.
+        init(
+            windowSeconds: Double, plannedProductionSeconds: Double, runSeconds: Double, idealSeconds: Double,
+            fullyProductiveSeconds: Double, totalCount: Int, goodCount: Int, counterResets: Int, losses: Losses,
+            unrecordedSeconds: Double
+        ) {
+            self.windowSeconds = windowSeconds
+            self.plannedProductionSeconds = plannedProductionSeconds
+            self.runSeconds = runSeconds
+            self.idealSeconds = idealSeconds
+            self.fullyProductiveSeconds = fullyProductiveSeconds
+            self.totalCount = totalCount
+            self.goodCount = goodCount
+            self.counterResets = counterResets
+            self.losses = losses
+            self.unrecordedSeconds = unrecordedSeconds
+            let planned = plannedProductionSeconds
+            let run = runSeconds
+            availability = planned > 0 ? run / planned : 0
+            performance = run > 0 ? idealSeconds / run : 0
+            quality = totalCount > 0 ? Double(goodCount) / Double(totalCount) : 0
+            oee = availability * performance * quality
+            var flags: [String] = []
+            if unrecordedSeconds > 0.5 { flags.append("no state recorded for \(Int(unrecordedSeconds.rounded())) s of the window") }
+            if performance > 1 {
+                flags.append("performance above 100 %: check the ideal cycle times and the counts")
+            }
+            if planned <= 0 { flags.append("no planned production time in the window") }
+            if totalCount == 0 && run > 0 { flags.append("the machine ran but no parts were counted") }
+            if counterResets > 0 {
+                flags.append("a part counter was reset \(counterResets) time\(counterResets == 1 ? "" : "s"): parts made just before a reset are missing")
+            }
+            self.flags = flags
+        }
+
+        /// Time recorded in no state (a part of `losses.noData`; the rest is offline time).
+        var unrecordedSeconds: Double
+
+        /// Several windows (machines, shifts, slices of one machine's time) as one: times,
+        /// counts and losses add up and the ratios are taken from the sums, never averaged,
+        /// so a roll-up weighs each machine by its planned time and its parts.
+        public static func combining(_ results: [Result]) -> Result {
+            var losses = Losses()
+            for result in results {
+                losses.plannedStops += result.losses.plannedStops
+                losses.breakdowns += result.losses.breakdowns
+                losses.setup += result.losses.setup
+                losses.idle += result.losses.idle
+                losses.noData += result.losses.noData
+                losses.smallStops += result.losses.smallStops
+                losses.speed += result.losses.speed
+                losses.rejects += result.losses.rejects
+            }
+            func sum(_ value: (Result) -> Double) -> Double { results.reduce(0) { $0 + value($1) } }
+            func count(_ value: (Result) -> Int) -> Int { results.reduce(0) { $0 + value($1) } }
+            return Result(
+                windowSeconds: sum(\.windowSeconds), plannedProductionSeconds: sum(\.plannedProductionSeconds),
+                runSeconds: sum(\.runSeconds), idealSeconds: sum(\.idealSeconds), fullyProductiveSeconds: sum(\.fullyProductiveSeconds),
+                totalCount: count(\.totalCount), goodCount: count(\.goodCount), counterResets: count(\.counterResets),
+                losses: losses, unrecordedSeconds: sum(\.unrecordedSeconds))
+        }
     }
 
     /// - Parameter plannedBreaks: breaks from the shift calendar (`ShiftInstance.breaks`): time
@@ -67,6 +136,14 @@ public struct OEECalculator: Sendable {
         plannedBreaks: [ClosedOpenRange] = []
     ) throws(OEEError) -> Result {
         guard windowEnd > windowStart else { throw OEEError("the window must end after it starts") }
+        try Self.validate(intervals: intervals, counts: counts)
+        return computeValidated(windowStart: windowStart, windowEnd: windowEnd, intervals: intervals, counts: counts, plannedBreaks: plannedBreaks)
+    }
+
+    /// Refuses intervals that are empty or overlap and counts that cannot be right; returns the
+    /// intervals in time order.
+    @discardableResult
+    static func validate(intervals: [StateInterval], counts: [PartCount]) throws(OEEError) -> [StateInterval] {
         for (index, interval) in intervals.enumerated() where !(interval.end > interval.start) {
             throw OEEError("interval \(index + 1) ends before or when it starts")
         }
@@ -82,6 +159,15 @@ public struct OEECalculator: Sendable {
             }
         }
 
+        return sorted.map(\.element)
+    }
+
+    /// `compute` on input already checked: the roll-ups check each machine once, then call this
+    /// for every slice of its time.
+    func computeValidated(
+        windowStart: Double, windowEnd: Double, intervals: some Sequence<StateInterval>, counts: [PartCount],
+        plannedBreaks: [ClosedOpenRange]
+    ) -> Result {
         let breaks = Self.union(plannedBreaks, within: windowStart, windowEnd)
         let breakSeconds = breaks.reduce(0) { $0 + $1.end - $1.start }
         var losses = Losses()
@@ -122,22 +208,11 @@ public struct OEECalculator: Sendable {
         let goodCount = counts.reduce(0) { $0 + $1.total - $1.reject }
         losses.rejects = idealTotal - idealGood
         losses.speed = run - idealTotal - losses.smallStops
-
-        var flags: [String] = []
-        let unrecorded = window - breakSeconds - covered
-        if unrecorded > 0.5 { flags.append("no state recorded for \(Int(unrecorded.rounded())) s of the window") }
-        let availability = planned > 0 ? run / planned : 0
-        let performance = run > 0 ? idealTotal / run : 0
-        let quality = totalCount > 0 ? Double(goodCount) / Double(totalCount) : 0
-        if performance > 1 {
-            flags.append("performance above 100 %: check the ideal cycle times and the counts")
-        }
-        if planned <= 0 { flags.append("no planned production time in the window") }
-        if totalCount == 0 && run > 0 { flags.append("the machine ran but no parts were counted") }
         return Result(
-            windowSeconds: window, plannedProductionSeconds: planned, runSeconds: run, fullyProductiveSeconds: idealGood,
-            availability: availability, performance: performance, quality: quality,
-            oee: availability * performance * quality, losses: losses, flags: flags)
+            windowSeconds: window, plannedProductionSeconds: planned, runSeconds: run, idealSeconds: idealTotal,
+            fullyProductiveSeconds: idealGood, totalCount: totalCount, goodCount: goodCount,
+            counterResets: counts.reduce(0) { $0 + $1.counterResets }, losses: losses,
+            unrecordedSeconds: window - breakSeconds - covered)
     }
 
     /// The breaks clipped to the window, merged where they touch or overlap, in order.
