@@ -58,6 +58,13 @@ let package = Package(
         .target(name: "Domain", dependencies: ["CivilDate"], swiftSettings: strictSettings),
         // MQTT ingestion: dialects decoded into machine messages (the collector grows here).
         .target(name: "Collector", dependencies: ["Domain"], swiftSettings: strictSettings),
+        // The one service layer: every business rule and transaction, shared by the web app, the
+        // collector, the ERP sync and the command line.
+        .target(
+            name: "Services",
+            dependencies: ["Domain", "Postgres", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         // Offline analyses for the command line (mes spc, mes oee): files in, stable JSON out.
         .target(name: "Analysis", dependencies: ["Domain", "Charts"], swiftSettings: strictSettings),
 
@@ -84,7 +91,10 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strictSettings),
+        // Fresh throwaway databases for the tests that need PostgreSQL.
+        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "Domain", "Postgres", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT"], swiftSettings: strictSettings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strictSettings),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"], swiftSettings: strictSettings),

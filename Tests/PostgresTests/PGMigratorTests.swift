@@ -1,12 +1,13 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 struct PGMigratorTests {
     /// The product's own Migrations folder.
     static let productMigrations: String = {
         let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        return tests.deletingLastPathComponent().appendingPathComponent("Migrations").path
+        return TestDatabase.productMigrations
     }()
 
     /// A temporary folder holding `files`, removed after `body`.

@@ -26,9 +26,11 @@ public struct CounterTracker: Sendable {
     public let rolloverMargin: Int64
     public private(set) var last: (timestampMilliseconds: Int64, value: Int64)?
 
-    public init(maximum: Int64? = Int64(UInt32.max), rolloverMargin: Int64? = nil) {
+    /// - Parameter last: the last reading seen before (stored between batches), if any.
+    public init(maximum: Int64? = Int64(UInt32.max), rolloverMargin: Int64? = nil, last: (timestampMilliseconds: Int64, value: Int64)? = nil) {
         self.maximum = maximum
         self.rolloverMargin = rolloverMargin ?? (maximum.map { $0 / 10 } ?? 0)
+        self.last = last
     }
 
     public mutating func record(value: Int64, timestampMilliseconds: Int64) -> Step {

@@ -1,5 +1,3 @@
-import Domain
-
 /// Where a message came from: the ISA-95 path of its topic.
 public struct MachinePath: Sendable, Hashable {
     public var site: String
@@ -39,12 +37,4 @@ public struct MachineMessage: Sendable, Equatable {
         self.timestampMilliseconds = timestampMilliseconds
         self.body = body
     }
-}
-
-/// Why a message cannot be used. It goes to the dead-letter table with this reason, so
-/// nothing is dropped silently.
-public struct DeadLetterReason: Error, Sendable, Equatable, CustomStringConvertible {
-    public var reason: String
-    public init(_ reason: String) { self.reason = reason }
-    public var description: String { reason }
 }

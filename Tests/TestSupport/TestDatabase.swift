@@ -1,20 +1,18 @@
-import Postgres
-import Testing
-
 import Foundation
+import Postgres
 
 /// Fresh, throwaway databases on the PostgreSQL that scripts/test.sh starts.
 ///
 /// A missing `MES_TEST_DATABASE_URL` is a test failure, not a skip: a suite that quietly skips
 /// its database tests would report green without having tested anything.
-enum TestDatabase {
+public enum TestDatabase {
     struct NotConfigured: Error, CustomStringConvertible {
         var description: String {
             "MES_TEST_DATABASE_URL is not set: run scripts/test.sh, which starts PostgreSQL, or point it at a role with CREATEDB"
         }
     }
 
-    static func serverURL() throws -> String {
+    public static func serverURL() throws -> String {
         guard let url = ProcessInfo.processInfo.environment["MES_TEST_DATABASE_URL"], !url.isEmpty else {
             throw NotConfigured()
         }
@@ -22,7 +20,7 @@ enum TestDatabase {
     }
 
     /// The URL of `url` with its database name replaced.
-    static func url(_ url: String, database: String) -> String {
+    public static func url(_ url: String, database: String) -> String {
         let query = url.firstIndex(of: "?").map { String(url[$0...]) } ?? ""
         let base = url.firstIndex(of: "?").map { String(url[..<$0]) } ?? url
         guard let slash = base.lastIndex(of: "/"), base[..<slash].hasSuffix("/") == false else { return base + "/" + database + query }
@@ -30,14 +28,14 @@ enum TestDatabase {
     }
 
     /// Creates an empty database, runs `body` with its URL, and drops it afterwards.
-    static func withFresh<T>(_ body: (String) throws -> T) throws -> T {
+    public static func withFresh<T>(_ body: (String) throws -> T) throws -> T {
         let (admin, name, url) = try create()
         defer { drop(name, using: admin) }
         return try body(url)
     }
 
     /// The async form, for tests that await pools and listeners.
-    static func withFresh<T>(_ body: (String) async throws -> T) async throws -> T {
+    public static func withFresh<T>(_ body: (String) async throws -> T) async throws -> T {
         let (admin, name, url) = try create()
         defer { drop(name, using: admin) }
         return try await body(url)
@@ -55,12 +53,18 @@ enum TestDatabase {
         _ = try? admin.execute("DROP DATABASE \(identifier: name) WITH (FORCE)")
     }
 
-    static func freshName() -> String {
+    public static func freshName() -> String {
         "mes_test_" + UUID().uuidString.lowercased().filter { $0 != "-" }
     }
 
     /// A connection to a fresh database for the duration of `body`.
-    static func withConnection<T>(_ body: (PGConnection) throws -> T) throws -> T {
+    public static func withConnection<T>(_ body: (PGConnection) throws -> T) throws -> T {
         try withFresh { url in try body(try PGConnection.connect(url: url, applicationName: "mes-tests")) }
     }
+
+    /// The product's `Migrations/` folder.
+    public static let productMigrations: String = {
+        let support = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        return support.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Migrations").path
+    }()
 }

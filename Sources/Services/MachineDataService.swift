@@ -1,0 +1,394 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Domain
+import Logging
+import Postgres
+
+/// A message the collector could not use, kept with the reason (`dead_letter`).
+public struct DeadLetter: Sendable, Equatable {
+    public var receivedAt: Date
+    public var topic: String
+    public var payload: [UInt8]
+    public var reason: String
+
+    public init(receivedAt: Date, topic: String, payload: [UInt8], reason: String) {
+        self.receivedAt = receivedAt
+        self.topic = topic
+        self.payload = payload
+        self.reason = reason
+    }
+}
+
+/// What to do with a message from a machine the plant model does not know.
+public enum UnknownMachinePolicy: String, Sendable, CaseIterable {
+    /// Register it under its site, on its line if that exists, else unassigned.
+    case register
+    /// Dead-letter its messages until someone adds the machine.
+    case refuse
+}
+
+/// A machine's state now, as the wall screen shows it; sent on NOTIFY after each batch.
+public struct MachineStatus: Sendable, Equatable, Codable {
+    public var site: String
+    public var machine: String
+    public var state: MachineState
+    public var reason: String?
+    /// Since when, in milliseconds since 1970.
+    public var since: Int64
+
+    public init(site: String, machine: String, state: MachineState, reason: String?, since: Int64) {
+        self.site = site
+        self.machine = machine
+        self.state = state
+        self.reason = reason
+        self.since = since
+    }
+}
+
+/// Machine data into the database: the service the collector hands its batches to.
+///
+/// One call of `ingest` is one transaction: the raw events (idempotent: a redelivered message
+/// is stored once), the derived state intervals, part counts and alarms, each machine's status,
+/// the dead letters, and a NOTIFY on `mes_events` carrying the changed statuses, delivered
+/// when the transaction commits.
+public final class MachineDataService: Sendable {
+    public static let notifyChannel = "mes_events"
+
+    let pool: PGPool
+    let directory: MachineDirectory
+    let logger: Logger
+
+    public init(pool: PGPool, unknownMachines: UnknownMachinePolicy = .register, logger: Logger = Logger(label: "mes.machine-data")) {
+        self.pool = pool
+        self.directory = MachineDirectory(policy: unknownMachines)
+        self.logger = logger
+    }
+
+    /// What a batch did.
+    public struct IngestReport: Sendable, Equatable {
+        /// Messages stored as new raw events.
+        public var stored = 0
+        /// Messages already stored (QoS 1 redelivery, a repeated birth): ignored.
+        public var duplicates = 0
+        /// Dead letters written, the collector's and those refused here (unknown machines).
+        public var deadLetters = 0
+        /// Machines whose state changed, as notified.
+        public var statusChanges: [MachineStatus] = []
+        /// Counter resets seen (parts before each reset are missing).
+        public var counterResets = 0
+    }
+
+    /// Stores a batch in one transaction; see the type's description.
+    public func ingest(_ messages: [MachineMessage], deadLetters: [DeadLetter] = []) throws -> IngestReport {
+        try pool.transaction { db in
+            var report = IngestReport()
+            var letters = deadLetters
+            var events: [(machineID: Int64, message: MachineMessage)] = []
+            events.reserveCapacity(messages.count)
+            let now = Date()
+            for message in messages {
+                switch try directory.resolve(message.path, db) {
+                case .machine(let id): events.append((id, message))
+                case .refused(let reason):
+                    letters.append(DeadLetter(
+                        receivedAt: now, topic: message.path.description, payload: Array(String(describing: message.body).utf8), reason: reason))
+                }
+            }
+            let fresh = try insertEvents(events, db)
+            report.stored = fresh.count
+            report.duplicates = events.count - fresh.count
+            report.statusChanges = try deriveStates(fresh, db)
+            report.counterResets = try deriveCounts(fresh, db)
+            try deriveAlarms(fresh, db)
+            if !letters.isEmpty {
+                try db.copy(into: "dead_letter", columns: ["received_at", "topic", "payload", "reason"]) { rows in
+                    for letter in letters { try rows.append(letter.receivedAt, letter.topic, letter.payload, letter.reason) }
+                }
+            }
+            report.deadLetters = letters.count
+            try notify(report.statusChanges, db)
+            return report
+        }
+    }
+
+    // MARK: Raw events
+
+    struct EventKey: Hashable {
+        var machineID: Int64
+        var kind: String
+        var subject: String
+        var milliseconds: Int64
+    }
+
+    static func row(_ message: MachineMessage) -> (kind: String, subject: String, value: Double?, detail: String?, severity: String?) {
+        switch message.body {
+        case .state(let state, let reason): ("state", state.rawValue, nil, reason, nil)
+        case .count(let counter, let value, let part): ("count", counter, Double(value), part, nil)
+        case .measurement(let characteristic, let value, let unit): ("measurement", characteristic, value, unit, nil)
+        case .alarm(let code, let text, let active, let severity): ("alarm", code, active ? 1 : 0, text, severity)
+        }
+    }
+
+    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+
+    /// Stages the batch with COPY and inserts what is not stored yet; returns the new events.
+    func insertEvents(_ events: [(machineID: Int64, message: MachineMessage)], _ db: PGConnection) throws -> [(machineID: Int64, message: MachineMessage)] {
+        guard !events.isEmpty else { return [] }
+        try db.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS machine_event_staging (
+                machine_id bigint, occurred_at timestamptz, kind text, subject text,
+                value double precision, detail text, severity text) ON COMMIT DELETE ROWS
+            """)
+        try db.copy(
+            into: "machine_event_staging", columns: ["machine_id", "occurred_at", "kind", "subject", "value", "detail", "severity"]
+        ) { rows in
+            for (machineID, message) in events {
+                let row = Self.row(message)
+                try rows.append(machineID, Self.date(message.timestampMilliseconds), row.kind, row.subject, row.value, row.detail, row.severity)
+            }
+        }
+        let inserted = try db.query("""
+            INSERT INTO machine_event (machine_id, occurred_at, kind, subject, value, detail, severity)
+            SELECT machine_id, occurred_at, kind, subject, value, detail, severity FROM machine_event_staging
+            ON CONFLICT DO NOTHING
+            RETURNING machine_id, kind, subject, (extract(epoch FROM occurred_at) * 1000)::bigint
+            """).decode((Int64, String, String, Int64).self)
+        var new = Set(inserted.map { EventKey(machineID: $0.0, kind: $0.1, subject: $0.2, milliseconds: $0.3) })
+        // A key inserted once may appear twice in the batch: the first occurrence is the new one.
+        return events.filter { event in
+            let row = Self.row(event.message)
+            return new.remove(EventKey(machineID: event.machineID, kind: row.kind, subject: row.subject, milliseconds: event.message.timestampMilliseconds)) != nil
+        }
+    }
+
+    // MARK: State intervals
+
+    /// Extends each machine's state intervals with the batch's state changes and upserts the
+    /// machines' status; returns the statuses that changed.
+    func deriveStates(_ events: [(machineID: Int64, message: MachineMessage)], _ db: PGConnection) throws -> [MachineStatus] {
+        var changes: [Int64: [StateChange]] = [:]
+        for (machineID, message) in events {
+            if case .state(let state, let reason) = message.body {
+                changes[machineID, default: []].append(StateChange(timeMilliseconds: message.timestampMilliseconds, state: state, reason: reason))
+            }
+        }
+        guard !changes.isEmpty else { return [] }
+        let machineIDs = changes.keys.sorted()
+        var open: [Int64: (id: Int64, interval: TimelineInterval)] = [:]
+        for row in try db.query("""
+            SELECT machine_id, id, (extract(epoch FROM started_at) * 1000)::bigint, state, reason
+            FROM machine_state_interval WHERE ended_at IS NULL AND machine_id IN (\(list: machineIDs))
+            """).decode((Int64, Int64, Int64, String, String?).self) {
+            open[row.0] = (row.1, TimelineInterval(start: row.2, end: nil, state: MachineState(rawValue: row.3) ?? .offline, reason: row.4))
+        }
+
+        var rewrites: [(id: Int64, interval: TimelineInterval)] = []
+        var additions: [(machineID: Int64, interval: TimelineInterval)] = []
+        var finalState: [Int64: TimelineInterval] = [:]
+        for machineID in machineIDs {
+            let machineChanges = changes[machineID]!
+            let earliest = machineChanges.map(\.timeMilliseconds).min()!
+            var base = open[machineID]
+            var replay = machineChanges
+            if let current = base, earliest < current.interval.start {
+                // A late change: rebuild from the interval it falls in, with every stored change since.
+                (base, replay) = try rewind(machineID: machineID, to: earliest, db)
+            }
+            let update = StateTimeline.apply(replay, after: base?.interval)
+            if let previous = update.previous, let id = base?.id { rewrites.append((id, previous)) }
+            additions += update.added.map { (machineID, $0) }
+            if let last = update.added.last ?? update.previous, last != base?.interval || base == nil {
+                finalState[machineID] = last
+            }
+        }
+
+        for chunk in rewrites.chunked(500) {
+            let values = SQL.joined(chunk.map { rewrite in
+                let interval = rewrite.interval
+                let end: Date? = interval.end.map(Self.date)
+                return "(\(rewrite.id)::bigint, \(end)::timestamptz, \(interval.state.rawValue)::text, \(interval.reason)::text)"
+            }, separator: ", ")
+            try db.execute("""
+                UPDATE machine_state_interval AS i
+                SET ended_at = v.ended_at, state = v.state, reason = v.reason,
+                    reason_source = CASE WHEN v.reason IS NULL THEN NULL ELSE coalesce(i.reason_source, 'machine') END
+                FROM (VALUES \(values)) AS v (id, ended_at, state, reason)
+                WHERE i.id = v.id
+                """)
+        }
+        if !additions.isEmpty {
+            try db.copy(into: "machine_state_interval", columns: ["machine_id", "started_at", "ended_at", "state", "reason", "reason_source"]) { rows in
+                for (machineID, interval) in additions {
+                    try rows.append(
+                        machineID, Self.date(interval.start), interval.end.map(Self.date), interval.state.rawValue, interval.reason,
+                        interval.reason == nil ? nil : "machine")
+                }
+            }
+        }
+
+        var statuses: [MachineStatus] = []
+        let changed = finalState.keys.sorted()
+        for chunk in changed.chunked(500) {
+            let values = SQL.joined(chunk.map { machineID in
+                let interval = finalState[machineID]!
+                return "(\(machineID)::bigint, \(interval.state.rawValue)::text, \(interval.reason)::text, \(Self.date(interval.start))::timestamptz)"
+            }, separator: ", ")
+            try db.execute("""
+                INSERT INTO machine_status (machine_id, state, reason, since)
+                SELECT * FROM (VALUES \(values)) AS v (machine_id, state, reason, since)
+                ON CONFLICT (machine_id) DO UPDATE SET state = excluded.state, reason = excluded.reason,
+                    since = excluded.since, updated_at = now()
+                WHERE machine_status.since <= excluded.since
+                """)
+        }
+        for machineID in changed {
+            let interval = finalState[machineID]!
+            guard let name = directory.name(of: machineID) else { continue }
+            statuses.append(MachineStatus(site: name.site, machine: name.machine, state: interval.state, reason: interval.reason, since: interval.start))
+        }
+        return statuses
+    }
+
+    /// Undoes a machine's intervals from the one containing `time` on, so they can be derived
+    /// again from the stored changes (which include the batch's, already inserted).
+    func rewind(machineID: Int64, to time: Int64, _ db: PGConnection) throws -> ((id: Int64, interval: TimelineInterval)?, [StateChange]) {
+        let containing = try db.query("""
+            SELECT id, (extract(epoch FROM started_at) * 1000)::bigint, state, reason FROM machine_state_interval
+            WHERE machine_id = \(machineID) AND started_at <= \(Self.date(time)) ORDER BY started_at DESC LIMIT 1
+            """).decode((Int64, Int64, String, String?).self).first
+        var base: (id: Int64, interval: TimelineInterval)?
+        if let containing {
+            try db.execute("DELETE FROM machine_state_interval WHERE machine_id = \(machineID) AND started_at > \(Self.date(containing.1))")
+            try db.execute("UPDATE machine_state_interval SET ended_at = NULL WHERE id = \(containing.0)")
+            base = (containing.0, TimelineInterval(start: containing.1, end: nil, state: MachineState(rawValue: containing.2) ?? .offline, reason: containing.3))
+        } else {
+            // Earlier than anything derived so far: derive the machine's whole timeline again.
+            try db.execute("DELETE FROM machine_state_interval WHERE machine_id = \(machineID)")
+        }
+        let stored = try db.query("""
+            SELECT (extract(epoch FROM occurred_at) * 1000)::bigint, subject, detail FROM machine_event
+            WHERE machine_id = \(machineID) AND kind = 'state' AND occurred_at >= \(Self.date(base?.interval.start ?? time))
+            ORDER BY occurred_at, id
+            """).decode((Int64, String, String?).self)
+        let replay = stored.compactMap { row in MachineState(rawValue: row.1).map { StateChange(timeMilliseconds: row.0, state: $0, reason: row.2) } }
+        return (base, replay)
+    }
+
+    // MARK: Counts
+
+    /// Turns counter readings into part counts, continuing from each counter's stored reading;
+    /// returns the number of resets.
+    func deriveCounts(_ events: [(machineID: Int64, message: MachineMessage)], _ db: PGConnection) throws -> Int {
+        struct Key: Hashable { var machineID: Int64; var counter: String }
+        var readings: [Key: [(milliseconds: Int64, value: Int64, part: String?)]] = [:]
+        for (machineID, message) in events {
+            if case .count(let counter, let value, let part) = message.body {
+                readings[Key(machineID: machineID, counter: counter), default: []].append((message.timestampMilliseconds, value, part))
+            }
+        }
+        guard !readings.isEmpty else { return 0 }
+        let machineIDs = Set(readings.keys.map(\.machineID)).sorted()
+        var trackers: [Key: CounterTracker] = [:]
+        for row in try db.query("""
+            SELECT machine_id, counter, value, (extract(epoch FROM read_at) * 1000)::bigint FROM machine_counter
+            WHERE machine_id IN (\(list: machineIDs))
+            """).decode((Int64, String, Int64, Int64).self) {
+            trackers[Key(machineID: row.0, counter: row.1)] = CounterTracker(last: (row.3, row.2))
+        }
+        var resets = 0
+        var counts: [(machineID: Int64, milliseconds: Int64, counter: String, part: String?, quantity: Int64, reset: Bool)] = []
+        for (key, list) in readings {
+            var tracker = trackers[key] ?? CounterTracker()
+            for reading in list.sorted(by: { $0.milliseconds < $1.milliseconds }) {
+                let step = tracker.record(value: reading.value, timestampMilliseconds: reading.milliseconds)
+                if step.reset { resets += 1 }
+                if step.parts > 0 || step.reset {
+                    counts.append((key.machineID, reading.milliseconds, key.counter, reading.part, step.parts, step.reset))
+                }
+            }
+            trackers[key] = tracker
+        }
+        if !counts.isEmpty {
+            try db.copy(into: "production_count", columns: ["machine_id", "counted_at", "counter", "part", "quantity", "counter_reset"]) { rows in
+                for count in counts {
+                    try rows.append(count.machineID, Self.date(count.milliseconds), count.counter, count.part, count.quantity, count.reset)
+                }
+            }
+        }
+        let latest = readings.keys.compactMap { key in trackers[key]?.last.map { (key, $0) } }
+        for chunk in latest.chunked(500) {
+            let values = SQL.joined(chunk.map { key, last in
+                "(\(key.machineID)::bigint, \(key.counter)::text, \(last.value)::bigint, \(Self.date(last.timestampMilliseconds))::timestamptz)"
+            }, separator: ", ")
+            try db.execute("""
+                INSERT INTO machine_counter (machine_id, counter, value, read_at)
+                SELECT * FROM (VALUES \(values)) AS v (machine_id, counter, value, read_at)
+                ON CONFLICT (machine_id, counter) DO UPDATE SET value = excluded.value, read_at = excluded.read_at
+                WHERE machine_counter.read_at < excluded.read_at
+                """)
+        }
+        return resets
+    }
+
+    // MARK: Alarms
+
+    func deriveAlarms(_ events: [(machineID: Int64, message: MachineMessage)], _ db: PGConnection) throws {
+        let alarms = events.filter { if case .alarm = $0.message.body { true } else { false } }
+            .sorted { $0.message.timestampMilliseconds < $1.message.timestampMilliseconds }
+        for (machineID, message) in alarms {
+            guard case .alarm(let code, let text, let active, let severity) = message.body else { continue }
+            let at = Self.date(message.timestampMilliseconds)
+            if active {
+                try db.execute("""
+                    INSERT INTO machine_alarm (machine_id, code, text, severity, raised_at)
+                    VALUES (\(machineID), \(code), \(text), \(severity), \(at))
+                    ON CONFLICT (machine_id, code) WHERE cleared_at IS NULL DO NOTHING
+                    """)
+            } else {
+                try db.execute("""
+                    UPDATE machine_alarm SET cleared_at = \(at)
+                    WHERE machine_id = \(machineID) AND code = \(code) AND cleared_at IS NULL AND raised_at <= \(at)
+                    """)
+            }
+        }
+    }
+
+    // MARK: Live path
+
+    /// NOTIFY payloads are limited to 8,000 bytes: changes go out in as many as needed.
+    func notify(_ statuses: [MachineStatus], _ db: PGConnection) throws {
+        guard !statuses.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var pending: [String] = []
+        var size = 0
+        func flush() throws {
+            guard !pending.isEmpty else { return }
+            try db.notify(Self.notifyChannel, payload: #"{"machines":["# + pending.joined(separator: ",") + "]}")
+            pending.removeAll()
+            size = 0
+        }
+        for status in statuses {
+            let json = String(decoding: try encoder.encode(status), as: UTF8.self)
+            if size + json.count > 7_000 { try flush() }
+            pending.append(json)
+            size += json.count + 1
+        }
+        try flush()
+    }
+}
+
+extension MachinePath: CustomStringConvertible {
+    /// `mes/<site>/<area>/<line>/<machine>`: the JSON dialect's topic prefix for this machine.
+    public var description: String { "mes/\(site)/\(area)/\(line)/\(machine)" }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
