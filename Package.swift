@@ -57,7 +57,11 @@ let package = Package(
         // Pure plant rules: no I/O, no dependencies (SPC now; OEE, states, shifts to come).
         .target(name: "Domain", dependencies: ["CivilDate"], swiftSettings: strictSettings),
         // MQTT ingestion: dialects decoded into machine messages (the collector grows here).
-        .target(name: "Collector", dependencies: ["Domain"], swiftSettings: strictSettings),
+        .target(
+            name: "Collector",
+            dependencies: ["Domain", "MQTT", "Services", "Workers", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         // The one service layer: every business rule and transaction, shared by the web app, the
         // collector, the ERP sync and the command line.
         .target(
@@ -73,9 +77,12 @@ let package = Package(
             name: "mes",
             dependencies: [
                 "Analysis",
+                "Collector",
                 "Config",
                 "HTTP",
+                "MQTT",
                 "Postgres",
+                "Services",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -87,7 +94,9 @@ let package = Package(
 
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain"], swiftSettings: strictSettings),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Snapshots"], swiftSettings: strictSettings),
-        .testTarget(name: "CollectorTests", dependencies: ["Collector", "Domain"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "CollectorTests", dependencies: ["Collector", "Domain", "MQTT", "Postgres", "Services", "TestSupport"],
+            swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
@@ -95,7 +104,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Domain", "Postgres", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT"], swiftSettings: strictSettings),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strictSettings),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"], swiftSettings: strictSettings),
     ]

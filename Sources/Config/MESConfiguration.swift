@@ -16,6 +16,17 @@ public struct MESConfiguration: Sendable, Equatable {
     public var httpAddress: HostPort
     /// swift-log level name (`MES_LOG_LEVEL`).
     public var logLevel: String
+    /// CA certificate for an `mqtts://` broker (`MES_MQTT_CA_FILE`).
+    public var mqttCAFile: String?
+    /// The collector's MQTT client id, which names its persistent session (`MES_COLLECTOR_ID`).
+    public var collectorID: String
+    /// MQTT v5 shared-subscription group, so several collectors split the messages
+    /// (`MES_COLLECTOR_SHARE`); nil for a single collector.
+    public var collectorShare: String?
+    /// Folder where the collector spools batches while the database is away (`MES_SPOOL_DIR`).
+    public var spoolDirectory: String
+    /// `register` or `refuse` messages from machines the plant model lacks (`MES_UNKNOWN_MACHINES`).
+    public var unknownMachines: String
 
     public static let defaultPoolSize = 8
     public static let defaultHTTPAddress = HostPort(host: "127.0.0.1", port: 8080)
@@ -49,6 +60,23 @@ public struct MESConfiguration: Sendable, Equatable {
         httpAddress = try value("MES_HTTP_ADDRESS").map { address throws(ConfigurationError) in
             try HostPort(address, setting: "MES_HTTP_ADDRESS")
         } ?? Self.defaultHTTPAddress
+        mqttCAFile = value("MES_MQTT_CA_FILE")
+        if mqtt?.tls == true && mqttCAFile == nil {
+            throw ConfigurationError(setting: "MES_MQTT_CA_FILE", "an mqtts:// broker needs the CA certificate file that signed it")
+        }
+        collectorID = value("MES_COLLECTOR_ID") ?? "mes-collector"
+        guard !collectorID.contains(where: { $0 == "/" || $0 == "+" || $0 == "#" }) else {
+            throw ConfigurationError(setting: "MES_COLLECTOR_ID", "'\(collectorID)' must not contain '/', '+' or '#'")
+        }
+        collectorShare = value("MES_COLLECTOR_SHARE")
+        if let share = collectorShare, share.contains(where: { $0 == "/" || $0 == "+" || $0 == "#" }) {
+            throw ConfigurationError(setting: "MES_COLLECTOR_SHARE", "'\(share)' must not contain '/', '+' or '#'")
+        }
+        spoolDirectory = value("MES_SPOOL_DIR") ?? "spool"
+        unknownMachines = value("MES_UNKNOWN_MACHINES") ?? "register"
+        guard ["register", "refuse"].contains(unknownMachines) else {
+            throw ConfigurationError(setting: "MES_UNKNOWN_MACHINES", "'\(unknownMachines)' is neither register nor refuse")
+        }
         logLevel = value("MES_LOG_LEVEL")?.lowercased() ?? "info"
         guard Self.logLevels.contains(logLevel) else {
             throw ConfigurationError(setting: "MES_LOG_LEVEL", "'\(logLevel)' is not one of \(Self.logLevels.joined(separator: ", "))")

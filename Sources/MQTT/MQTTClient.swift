@@ -84,8 +84,12 @@ public final class MQTTClient: @unchecked Sendable {
     // mosquitto_loop_start runs its network thread; all mutable Swift state is inside `state`.
     private let handle: OpaquePointer
     public let configuration: MQTTConfiguration
-    /// Messages from every subscription, in arrival order. Finishes on `close()`.
+    /// Messages from every subscription, in arrival order, unless a message handler was given.
+    /// Keeps the newest 100,000 when the reader falls behind. Finishes on `close()`.
     public let messages: AsyncStream<MQTTMessage>
+    /// Called with every message on the network thread instead of `messages`: for a reader
+    /// that must never lose one (the collector), and that returns quickly.
+    private let handler: (@Sendable (MQTTMessage) -> Void)?
     private let messageContinuation: AsyncStream<MQTTMessage>.Continuation
     /// Connects and disconnects, for logs and health pages. Finishes on `close()`.
     public let events: AsyncStream<MQTTEvent>
@@ -105,13 +109,16 @@ public final class MQTTClient: @unchecked Sendable {
 
     private static let libraryInit: Int32 = mosquitto_lib_init()
 
-    public init(configuration: MQTTConfiguration) throws {
+    /// - Parameter onMessage: receives every message on libmosquitto's network thread instead
+    ///   of `messages`; it must not block for long, since nothing else is read meanwhile.
+    public init(configuration: MQTTConfiguration, onMessage: (@Sendable (MQTTMessage) -> Void)? = nil) throws {
         try check(Self.libraryInit, "mosquitto_lib_init")
         guard let handle = mosquitto_new(configuration.clientID, configuration.cleanSession, nil) else {
             throw MQTTError(operation: "mosquitto_new", code: errno, message: String(cString: strerror(errno)))
         }
         self.handle = handle
         self.configuration = configuration
+        self.handler = onMessage
         (messages, messageContinuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .bufferingNewest(100_000))
         (events, eventContinuation) = AsyncStream.makeStream(of: MQTTEvent.self, bufferingPolicy: .bufferingNewest(1000))
         if configuration.protocolV5 {
@@ -142,8 +149,8 @@ public final class MQTTClient: @unchecked Sendable {
         mosquitto_message_callback_set(handle) { _, userdata, message in
             guard let client = MQTTClient.from(userdata), let message = message?.pointee else { return }
             let payload = [UInt8](UnsafeRawBufferPointer(start: message.payload, count: Int(message.payloadlen)))
-            client.messageContinuation.yield(MQTTMessage(
-                topic: String(cString: message.topic), payload: payload, qos: message.qos, retain: message.retain))
+            let received = MQTTMessage(topic: String(cString: message.topic), payload: payload, qos: message.qos, retain: message.retain)
+            if let handler = client.handler { handler(received) } else { client.messageContinuation.yield(received) }
         }
         mosquitto_user_data_set(handle, Unmanaged.passRetained(self).toOpaque())
         state.withLock { $0.retained = true }

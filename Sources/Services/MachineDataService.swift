@@ -8,7 +8,7 @@ import Logging
 import Postgres
 
 /// A message the collector could not use, kept with the reason (`dead_letter`).
-public struct DeadLetter: Sendable, Equatable {
+public struct DeadLetter: Sendable, Equatable, Codable {
     public var receivedAt: Date
     public var topic: String
     public var payload: [UInt8]

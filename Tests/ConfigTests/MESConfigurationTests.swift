@@ -30,11 +30,25 @@ struct MESConfigurationTests {
         ("MES_MQTT_URL", "tcp://broker:1883"),
         ("MES_MQTT_URL", "mqtt://broker:port"),
         ("MES_LOG_LEVEL", "loud"),
+        ("MES_UNKNOWN_MACHINES", "ignore"),
+        ("MES_COLLECTOR_SHARE", "a/b"),
+        ("MES_COLLECTOR_ID", "mes#1"),
     ])
     func badValues_areRefusedNamingTheSetting(name: String, value: String) {
         let error = #expect(throws: ConfigurationError.self) { try MESConfiguration(environment: [name: value]) }
         #expect(error?.setting == name)
         #expect(error?.description.contains(value) == true || error?.description.contains(name) == true)
+    }
+
+    @Test func mqttsWithoutACertificateAuthority_isRefused() {
+        let error = #expect(throws: ConfigurationError.self) { try MESConfiguration(environment: ["MES_MQTT_URL": "mqtts://broker"]) }
+        #expect(error?.setting == "MES_MQTT_CA_FILE")
+    }
+
+    @Test func collectorSettings_haveDefaults() throws {
+        let configuration = try MESConfiguration(environment: [:])
+        #expect(configuration.collectorID == "mes-collector" && configuration.collectorShare == nil)
+        #expect(configuration.spoolDirectory == "spool" && configuration.unknownMachines == "register")
     }
 
     @Test func mqttURL_isParsedWithDefaultsAndMaskedWhenPrinted() throws {

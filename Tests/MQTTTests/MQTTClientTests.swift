@@ -1,19 +1,12 @@
 import Foundation
 import MQTT
+import TestSupport
 import Testing
 
 /// Round trips through the Mosquitto broker that scripts/test.sh starts (MES_TEST_MQTT_URL).
 struct MQTTClientTests {
-    struct NotConfigured: Error, CustomStringConvertible {
-        var description: String { "MES_TEST_MQTT_URL is not set: run scripts/test.sh, which starts Mosquitto" }
-    }
-
-    /// Host, port, user and password of the test broker, from `mqtt://user:password@host:port`.
     static func broker() throws -> (host: String, port: Int, user: String, password: String) {
-        guard let url = ProcessInfo.processInfo.environment["MES_TEST_MQTT_URL"],
-              let components = URLComponents(string: url), let host = components.host, let port = components.port
-        else { throw NotConfigured() }
-        return (host, port, components.user ?? "", components.password ?? "")
+        try TestMQTT.broker()
     }
 
     static func configuration(password: String? = nil) throws -> MQTTConfiguration {

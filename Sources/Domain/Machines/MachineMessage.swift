@@ -1,5 +1,5 @@
 /// Where a message came from: the ISA-95 path of its topic.
-public struct MachinePath: Sendable, Hashable {
+public struct MachinePath: Sendable, Hashable, Codable {
     public var site: String
     public var area: String
     public var line: String
@@ -14,8 +14,8 @@ public struct MachinePath: Sendable, Hashable {
 }
 
 /// One decoded machine message, whichever dialect it arrived in.
-public struct MachineMessage: Sendable, Equatable {
-    public enum Body: Sendable, Equatable {
+public struct MachineMessage: Sendable, Equatable, Codable {
+    public enum Body: Sendable, Equatable, Codable {
         /// The machine entered `state` (with a stop reason when the machine knows one).
         case state(MachineState, reason: String?)
         /// A counter's current reading; the collector turns readings into part counts, across

@@ -1,0 +1,239 @@
+import Foundation
+import Domain
+import Logging
+import Services
+import Workers
+
+/// Turns MQTT messages into batches for the machine-data service, and never loses one it
+/// accepted while the process lives.
+///
+/// `accept` runs on the MQTT network thread: it decodes the message and appends it to a
+/// pending list. A writer thread of its own hands the pending messages to
+/// `MachineDataService.ingest` in batches (at most `batchSize` messages, at most `batchDelay`
+/// old), one transaction each. When the database fails, batches go to the disk spool and the
+/// writer retries with exponential backoff; once a write succeeds it drains the spool, oldest
+/// first, before anything newer. Pending messages beyond `memoryLimit` are spooled at once, so
+/// memory stays bounded however long the database is away.
+///
+/// What a `kill -9` loses: the messages still pending in memory (normally under `batchDelay`'s
+/// worth), because the broker considers a QoS 1 message delivered once the client has it.
+/// Spooled and committed batches survive.
+public final class MachineDataCollector: @unchecked Sendable {
+    // @unchecked: every `var` below is only touched with `lock` held.
+
+    public struct Settings: Sendable {
+        public var batchSize: Int
+        public var batchDelay: Double
+        public var memoryLimit: Int
+        public var retryDelay: (minimum: Double, maximum: Double)
+
+        public init(batchSize: Int = 5_000, batchDelay: Double = 0.05, memoryLimit: Int = 100_000, retryDelay: (minimum: Double, maximum: Double) = (0.2, 10)) {
+            self.batchSize = batchSize
+            self.batchDelay = batchDelay
+            self.memoryLimit = memoryLimit
+            self.retryDelay = retryDelay
+        }
+    }
+
+    /// Counters since the start, for logs, the health page and the benchmarks.
+    public struct Statistics: Sendable, Equatable {
+        public var received = 0
+        public var stored = 0
+        public var duplicates = 0
+        public var deadLetters = 0
+        public var spooledBatches = 0
+        public var failedWrites = 0
+        /// Messages accepted but not yet in the database (pending or spooled).
+        public var waiting = 0
+    }
+
+    /// Decodes one MQTT message into machine messages and dead letters.
+    public typealias Decoder = @Sendable (_ topic: String, _ payload: [UInt8], _ receivedAt: Date) -> (messages: [MachineMessage], deadLetters: [DeadLetter])
+
+    let service: MachineDataService
+    let spool: Spool
+    let settings: Settings
+    let decoder: Decoder
+    let logger: Logger
+    private let lock = ConditionLock()
+    private var pending: [MachineMessage] = []
+    private var pendingLetters: [DeadLetter] = []
+    private var oldestPending: MonotonicInstant?
+    private var statistics = Statistics()
+    private var spooledMessages = 0
+    private var stopping = false
+    private var writerRunning = false
+    private var failures = 0
+    private var retryAt: MonotonicInstant?
+
+    public init(
+        service: MachineDataService, spool: Spool, settings: Settings = Settings(), decoder: @escaping Decoder,
+        logger: Logger = Logger(label: "mes.collector")
+    ) {
+        self.service = service
+        self.spool = spool
+        self.settings = settings
+        self.decoder = decoder
+        self.logger = logger
+    }
+
+    /// The plain JSON dialect (`mes/...` topics); anything else is a dead letter.
+    public static let jsonDecoder: Decoder = { topic, payload, receivedAt in
+        switch JSONDialect.decode(topic: topic, payload: payload) {
+        case .success(let message): return ([message], [])
+        case .failure(let reason): return ([], [DeadLetter(receivedAt: receivedAt, topic: topic, payload: payload, reason: reason.reason)])
+        }
+    }
+
+    public var currentStatistics: Statistics {
+        lock.withLock {
+            var statistics = statistics
+            statistics.waiting = pending.count + pendingLetters.count + spooledMessages
+            return statistics
+        }
+    }
+
+    /// Starts the writer thread.
+    public func start() {
+        lock.withLock {
+            writerRunning = true
+            spooledMessages = spool.pending.count  // batches, until read; a lower bound for the log
+        }
+        let thread = Thread { [self] in writerLoop() }
+        thread.name = "mes-collector"
+        thread.start()
+    }
+
+    /// Takes one MQTT message. Safe from any thread; never blocks on the database.
+    public func accept(topic: String, payload: [UInt8], receivedAt: Date = Date()) {
+        let decoded = decoder(topic, payload, receivedAt)
+        let overflow: Spool.Batch? = lock.withLock {
+            statistics.received += 1
+            if pending.isEmpty && pendingLetters.isEmpty { oldestPending = .now() }
+            pending += decoded.messages
+            pendingLetters += decoded.deadLetters
+            if pending.count >= settings.batchSize { lock.signal() }
+            guard pending.count + pendingLetters.count >= settings.memoryLimit else { return nil }
+            return takePending(all: true)
+        }
+        if let overflow { spoolBatch(overflow) }
+    }
+
+    /// Writes or spools everything pending, then stops the writer thread.
+    public func stop() {
+        lock.withLock {
+            stopping = true
+            lock.broadcast()
+            lock.withLockHeldWaiting(until: { !writerRunning }) { _ in }
+        }
+    }
+
+    /// With the lock held.
+    private func takePending(all: Bool) -> Spool.Batch {
+        let count = all ? pending.count : min(pending.count, settings.batchSize)
+        let batch = Spool.Batch(messages: Array(pending.prefix(count)), deadLetters: pendingLetters)
+        pending.removeFirst(count)
+        pendingLetters.removeAll()
+        oldestPending = pending.isEmpty ? nil : .now()
+        return batch
+    }
+
+    private func spoolBatch(_ batch: Spool.Batch) {
+        do {
+            try spool.append(batch)
+            lock.withLock {
+                statistics.spooledBatches += 1
+                spooledMessages += batch.messages.count + batch.deadLetters.count
+            }
+        } catch {
+            // The disk failed too: keep the batch in memory rather than lose it.
+            logger.error("spool failed, keeping \(batch.messages.count) messages in memory: \(error)")
+            lock.withLock {
+                pending.insert(contentsOf: batch.messages, at: 0)
+                pendingLetters.insert(contentsOf: batch.deadLetters, at: 0)
+            }
+        }
+    }
+
+    private func writerLoop() {
+        while true {
+            enum Work { case spooled(String), batch(Spool.Batch), toSpool(Spool.Batch), idle, finished }
+            let hasSpool = !spool.pending.isEmpty
+            let work: Work = lock.withLock {
+                let deadline = MonotonicInstant.now().adding(seconds: settings.batchDelay)
+                return lock.withLockHeldWaiting(until: { stopping || pending.count >= settings.batchSize }, deadline: deadline) { _ in
+                    let now = MonotonicInstant.now()
+                    let due = !pending.isEmpty || !pendingLetters.isEmpty
+                    let waitingForRetry = retryAt.map { now < $0 } ?? false
+                    if waitingForRetry {
+                        // The database is away: park what is due on disk, keep memory bounded.
+                        if due { return .toSpool(takePending(all: true)) }
+                        return stopping ? .finished : .idle
+                    }
+                    // Oldest first: while the spool holds batches, newer ones join it.
+                    if let first = hasSpool ? spool.pending.first : nil {
+                        if due && (stopping || pending.count >= settings.batchSize) { return .toSpool(takePending(all: true)) }
+                        return .spooled(first)
+                    }
+                    if due { return .batch(takePending(all: false)) }
+                    return stopping ? .finished : .idle
+                }
+            }
+            switch work {
+            case .finished:
+                lock.withLock {
+                    writerRunning = false
+                    lock.broadcast()
+                }
+                return
+            case .idle:
+                continue
+            case .toSpool(let batch):
+                spoolBatch(batch)
+            case .spooled(let path):
+                do {
+                    let batch = try spool.read(path)
+                    if write(batch) {
+                        spool.remove(path)
+                        lock.withLock { spooledMessages = max(0, spooledMessages - batch.messages.count - batch.deadLetters.count) }
+                    }
+                } catch {
+                    // A spool file that cannot be read is kept for a person to look at, and skipped.
+                    logger.error("\(error); moving it aside")
+                    rename(path, path + ".unreadable")
+                }
+            case .batch(let batch):
+                if !write(batch) {
+                    spoolBatch(batch)
+                }
+            }
+        }
+    }
+
+    /// One transaction; false (and a retry scheduled) when the database failed.
+    private func write(_ batch: Spool.Batch) -> Bool {
+        do {
+            let report = try service.ingest(batch.messages, deadLetters: batch.deadLetters)
+            lock.withLock {
+                statistics.stored += report.stored
+                statistics.duplicates += report.duplicates
+                statistics.deadLetters += report.deadLetters
+                if failures > 0 { logger.info("database back after \(failures) failed writes") }
+                failures = 0
+                retryAt = nil
+            }
+            return true
+        } catch {
+            lock.withLock {
+                statistics.failedWrites += 1
+                failures += 1
+                let delay = min(settings.retryDelay.maximum, settings.retryDelay.minimum * Double(1 << min(failures - 1, 16)))
+                retryAt = MonotonicInstant.now().adding(seconds: delay)
+                if failures == 1 || failures % 20 == 0 {
+                    logger.warning("cannot write a batch of \(batch.messages.count) messages (\(error)); spooling, retry in \(delay) s")
+                }
+            }
+            return false
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Collector
+import Domain
+import Foundation
+import MQTT
+import Postgres
+import Services
+import TestSupport
+import Testing
+
+/// The collector end to end: real Mosquitto, real PostgreSQL, the product's migrations.
+@Suite(.serialized)
+struct MachineDataCollectorTests {
+    static let t0: Int64 = 1_795_420_800_000  // 2026-11-23 06:00 UTC
+
+    /// A migrated database with site S1; the collector (pool of one connection) subscribed to
+    /// the JSON topics on a fresh client id; a publisher; the spool in a fresh folder.
+    static func withCollector(
+        _ body: (_ collector: MachineDataCollector, _ publisher: MQTTClient, _ admin: PGConnection, _ database: String, _ spool: String) async throws -> Void
+    ) async throws {
+        try await TestDatabase.withFresh { url in
+            let db = try PGConnection.connect(url: url, applicationName: "mes-tests")
+            try PGMigrator(migrations: try PGMigration.load(directory: TestDatabase.productMigrations)).migrate(on: db)
+            try db.execute("INSERT INTO site (code, name, time_zone) VALUES ('S1', 'Plant 1', 'Europe/Berlin')")
+            let database = try db.query("SELECT current_database()").decode(String.self)[0]
+            let admin = try PGConnection.connect(url: try TestDatabase.serverURL(), applicationName: "mes-tests")
+            let spool = NSTemporaryDirectory() + "mes-spool-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: spool) }
+            let pool = PGPool(configuration: PGPoolConfiguration(url: url, maxConnections: 1, acquireTimeout: 2))
+            defer { pool.close() }
+            let collector = MachineDataCollector(
+                service: MachineDataService(pool: pool), spool: try Spool(directory: spool),
+                settings: .init(batchSize: 50, batchDelay: 0.02, retryDelay: (0.05, 0.2)), decoder: MachineDataCollector.jsonDecoder)
+            collector.start()
+            defer { collector.stop() }
+            let broker = try TestMQTT.broker()
+            let subscriber = try MQTTClient(
+                configuration: MQTTConfiguration(
+                    host: broker.host, port: broker.port, clientID: "mes-collector-\(UUID().uuidString.prefix(8))",
+                    username: broker.user, password: broker.password),
+                onMessage: { message in collector.accept(topic: message.topic, payload: message.payload) })
+            defer { subscriber.close() }
+            try await subscriber.connect()
+            try await subscriber.subscribe(JSONDialect.topicFilter)
+            let publisher = try MQTTClient(
+                configuration: MQTTConfiguration(
+                    host: broker.host, port: broker.port, clientID: "mes-machine-\(UUID().uuidString.prefix(8))",
+                    username: broker.user, password: broker.password))
+            defer { publisher.close() }
+            try await publisher.connect()
+            try await body(collector, publisher, admin, database, spool)
+            try admin.execute("ALTER DATABASE \(identifier: database) WITH ALLOW_CONNECTIONS true")
+        }
+    }
+
+    /// Waits until `condition` holds, for up to `seconds`.
+    static func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try condition()
+    }
+
+    static func count(_ table: String, _ admin: PGConnection, _ database: String) throws -> Int64 {
+        let url = TestDatabase.url(try TestDatabase.serverURL(), database: database)
+        let db = try PGConnection.connect(url: url, applicationName: "mes-tests")
+        let rows: [Int64] = try db.query("SELECT count(*) FROM \(identifier: table)").decode(Int64.self)
+        return rows[0]
+    }
+
+    static func publishCounts(_ publisher: MQTTClient, machine: String, from: Int, to: Int) async throws {
+        for i in from..<to {
+            let payload = #"{"ts": \#(t0 + Int64(i) * 1000), "counter": "total", "value": \#(i)}"#
+            try await publisher.publish("mes/S1/A1/L1/\(machine)/count", payload: Array(payload.utf8))
+        }
+    }
+
+    @Test func messagesFromMQTT_reachTheDatabase_andBadOnesAreDeadLettered() async throws {
+        try await Self.withCollector { collector, publisher, admin, database, _ in
+            try await publisher.publish("mes/S1/A1/L1/M1/state", payload: Array(#"{"ts": \#(Self.t0), "state": "running"}"#.utf8))
+            try await Self.publishCounts(publisher, machine: "M1", from: 0, to: 120)
+            try await publisher.publish("mes/S1/A1/L1/M1/state", payload: Array(#"{"ts": 12, "state": "running"}"#.utf8))
+            try await publisher.publish("mes/S1/A1/L1/M1/state", payload: [0xff, 0xfe])
+            let done = try await Self.eventually { collector.currentStatistics.stored == 121 && collector.currentStatistics.deadLetters == 2 }
+            #expect(done, "\(collector.currentStatistics)")
+            #expect(try Self.count("machine_event", admin, database) == 121)
+            #expect(try Self.count("dead_letter", admin, database) == 2)
+            #expect(try Self.count("machine_state_interval", admin, database) == 1)
+        }
+    }
+
+    /// The database refuses connections for a while (a real outage, made on demand with
+    /// ALLOW_CONNECTIONS): the collector spools, keeps accepting, and writes everything once
+    /// the database is back, with nothing lost and nothing twice.
+    @Test func aDatabaseOutage_isSpooledAndWrittenLater() async throws {
+        try await Self.withCollector { collector, publisher, admin, database, spool in
+            try await Self.publishCounts(publisher, machine: "M1", from: 0, to: 100)
+            #expect(try await Self.eventually { collector.currentStatistics.stored == 100 })
+
+            try admin.execute("ALTER DATABASE \(identifier: database) WITH ALLOW_CONNECTIONS false")
+            try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(database)")
+            try await Self.publishCounts(publisher, machine: "M1", from: 100, to: 400)
+            let spooled = try await Self.eventually {
+                collector.currentStatistics.received == 400 && !Spool.isEmpty(spool) && collector.currentStatistics.failedWrites > 0
+            }
+            #expect(spooled, "\(collector.currentStatistics)")
+
+            try admin.execute("ALTER DATABASE \(identifier: database) WITH ALLOW_CONNECTIONS true")
+            let caughtUp = try await Self.eventually(20) { collector.currentStatistics.stored == 400 }
+            #expect(caughtUp, "\(collector.currentStatistics)")
+            #expect(Spool.isEmpty(spool))
+            #expect(try Self.count("machine_event", admin, database) == 400)
+            #expect(collector.currentStatistics.duplicates == 0 && collector.currentStatistics.waiting == 0)
+        }
+    }
+}
+
+extension Spool {
+    static func isEmpty(_ directory: String) -> Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).allSatisfy { !$0.hasSuffix(".batch") }
+    }
+}
