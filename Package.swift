@@ -69,6 +69,8 @@ let package = Package(
             dependencies: ["Domain", "Postgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        // A deterministic plant for demos, tests and benchmarks (mes simulate).
+        .target(name: "Simulation", dependencies: ["Domain"], swiftSettings: strictSettings),
         // Offline analyses for the command line (mes spc, mes oee): files in, stable JSON out.
         .target(name: "Analysis", dependencies: ["Domain", "Charts"], swiftSettings: strictSettings),
 
@@ -83,6 +85,7 @@ let package = Package(
                 "MQTT",
                 "Postgres",
                 "Services",
+                "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -98,6 +101,7 @@ let package = Package(
             name: "CollectorTests", dependencies: ["Collector", "Domain", "MQTT", "Postgres", "Services", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Domain", "Collector"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
         // Fresh throwaway databases for the tests that need PostgreSQL.

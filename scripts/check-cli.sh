@@ -140,5 +140,44 @@ expect "a NOTIFY on mes_events reaches the event stream" 0 'data: \{"machine":"M
 expect "SIGTERM ends event streams with a shutdown event" 0 "event: shutdown" -- cat "$work/events.txt"
 expect "mes serve exits 0 after draining on SIGTERM" 0 "exit 0" -- echo "exit $serve_status"
 
+# The live path: mes simulate → Mosquitto → mes collect → PostgreSQL → NOTIFY → mes serve → browser.
+if [ -n "${MES_TEST_MQTT_URL:-}" ]; then
+    psql "$url" -X -q -c "INSERT INTO site (code, name, time_zone) VALUES ('S1', 'Plant 1', 'Europe/Berlin')" >/dev/null
+    "$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --public "$work/public" >"$work/serve2.log" 2>&1 &
+    serve_pid=$!
+    port=""
+    for _ in $(seq 1 100); do
+        port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/serve2.log" | grep -o '[0-9]*$' || true)
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    curl -sSN --max-time 20 "http://127.0.0.1:$port/events" >"$work/live.txt" 2>/dev/null &
+    curl_pid=$!
+    "$mes" collect --database-url "$url" --mqtt-url "$MES_TEST_MQTT_URL" --client-id "mes-cli-$$" \
+        --spool "$work/spool" >"$work/collect.log" 2>&1 &
+    collect_pid=$!
+    for _ in $(seq 1 100); do grep -q "subscribed" "$work/collect.log" 2>/dev/null && break; sleep 0.05; done
+    "$mes" simulate --mqtt-url "$MES_TEST_MQTT_URL" --machines 20 --seconds 3 --speed 600 --seed 7 >"$work/simulate.log" 2>&1
+    expect "mes simulate publishes a plant of 20 machines" 0 "published [0-9]+ messages" -- cat "$work/simulate.log"
+    published=$(grep -o 'published [0-9]*' "$work/simulate.log" | grep -o '[0-9]*$' || echo none)
+    sleep 1
+    kill -TERM "$collect_pid"
+    collect_status=0
+    wait "$collect_pid" || collect_status=$?
+    expect "mes collect stores every message and exits 0 on SIGTERM" 0 "exit 0: mes collect: received $published, stored $published, duplicates 0, dead letters 0, spooled batches 0, still waiting 0" -- \
+        bash -c "echo \"exit $collect_status: \$(grep -o 'mes collect: received.*' '$work/collect.log')\""
+    expect "every simulated machine has a live status" 0 "^20$" -- psql "$url" -X -At -c "SELECT count(*) FROM machine_status"
+    expect "state intervals and part counts were derived" 0 "^t$" -- \
+        psql "$url" -X -At -c "SELECT (SELECT count(*) FROM machine_state_interval) > 20 AND (SELECT sum(quantity) FROM production_count) > 0"
+    for _ in $(seq 1 100); do grep -q '"machines":\[' "$work/live.txt" 2>/dev/null && break; sleep 0.05; done
+    expect "machine states reach the browser's event stream" 0 'data: \{"machines":\[\{"machine":"M0' -- cat "$work/live.txt"
+    kill -TERM "$serve_pid"
+    wait "$serve_pid" 2>/dev/null || true
+    kill "$curl_pid" 2>/dev/null || true
+else
+    failed=$((failed + 1))
+    echo "FAIL the live path: MES_TEST_MQTT_URL is not set (scripts/test.sh starts Mosquitto)"
+fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -115,3 +115,11 @@ int csys_wait_termination_signal(void) {
 }
 
 void csys_raise_termination(void) { kill(getpid(), SIGTERM); }
+
+int csys_poll_termination_signal(void) {
+    sigset_t set;
+    termination_set(&set);
+    struct timespec zero = {0, 0};
+    int signal = sigtimedwait(&set, NULL, &zero);
+    return signal > 0 ? signal : 0;
+}

@@ -231,6 +231,12 @@ public final class MQTTClient: @unchecked Sendable {
         try await awaitAck("PUBLISH") { mid in mosquitto_publish(handle, &mid, topic, Int32(payload.count), payload, qos, retain) }
     }
 
+    /// Queues a message without waiting for the broker: libmosquitto sends it, and for QoS 1
+    /// retries until acknowledged, on its network thread. For high-rate publishers.
+    public func send(_ topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) throws {
+        try check(mosquitto_publish(handle, nil, topic, Int32(payload.count), payload, qos, retain), "mosquitto_publish")
+    }
+
     /// Disconnects cleanly, stops the network thread and finishes `messages`. Idempotent; never
     /// call it from inside a callback.
     public func close() {

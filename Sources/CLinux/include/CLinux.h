@@ -48,5 +48,8 @@ int csys_block_termination_signals(void);
 /// Waits for SIGTERM or SIGINT (blocked beforehand) and returns its number.
 int csys_wait_termination_signal(void);
 
+/// Takes a pending SIGTERM or SIGINT without waiting: its number, or 0 when none is pending.
+int csys_poll_termination_signal(void);
+
 /// Sends SIGTERM to this process (to end a csys_wait_termination_signal from inside).
 void csys_raise_termination(void);

@@ -21,6 +21,13 @@ public enum TerminationSignals {
         csys_wait_termination_signal()
     }
 
+    /// A SIGTERM or SIGINT that arrived since the last look, taken without waiting; nil if none.
+    /// For loops that do their own work between looks.
+    public static func pending() -> Int32? {
+        let signal = csys_poll_termination_signal()
+        return signal == 0 ? nil : signal
+    }
+
     /// Sends SIGTERM to this process, ending a `wait()`.
     public static func raiseTermination() {
         csys_raise_termination()
