@@ -15,6 +15,9 @@ let package = Package(
         // For the benchmark harness in Benchmarks/, which measures them beside their peers.
         .library(name: "HTTP", targets: ["HTTP"]),
         .library(name: "Domain", targets: ["Domain"]),
+        .library(name: "MQTT", targets: ["MQTT"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
+        .library(name: "Collector", targets: ["Collector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

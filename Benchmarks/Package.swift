@@ -20,5 +20,11 @@ let package = Package(
         .executableTarget(name: "bench-hummingbird", dependencies: ["BenchShared", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "sse-load"),
         .executableTarget(name: "bench-analytics", dependencies: [.product(name: "Domain", package: productPackage)]),
+        .executableTarget(
+            name: "bench-ingest",
+            dependencies: [
+                .product(name: "MQTT", package: productPackage), .product(name: "Postgres", package: productPackage),
+                .product(name: "Collector", package: productPackage),
+            ]),
     ]
 )

@@ -47,7 +47,8 @@ CREATE TABLE machine_counter (
     PRIMARY KEY (machine_id, counter)
 );
 
--- Parts counted: the increase between two counter readings, at the later reading's time.
+-- Parts counted from counter readings, per machine, counter and part per minute, stamped with
+-- the minute's last reading (a row per reading would double the writes for no use).
 CREATE TABLE production_count (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     machine_id   bigint NOT NULL REFERENCES machine (id),

@@ -26,7 +26,9 @@ persistence_location $run/data/
 autosave_interval 1
 log_dest file $run/mosquitto.log
 connection_messages true
-max_queued_messages 100000
+max_queued_messages 1000000
+# QoS 1 messages in flight per client (the receive maximum offered to v5 clients); 20 by default.
+max_inflight_messages 1000
 CONF
 "$MOSQUITTO" -c "$run/mosquitto.conf" -d 2>"$run/start.log" || { cat "$run/start.log" >&2; die "mosquitto did not start"; }
 for _ in $(seq 1 100); do port_in_use "$port" && break; sleep 0.05; done

@@ -27,7 +27,7 @@ public final class MachineDataCollector: @unchecked Sendable {
         public var memoryLimit: Int
         public var retryDelay: (minimum: Double, maximum: Double)
 
-        public init(batchSize: Int = 5_000, batchDelay: Double = 0.05, memoryLimit: Int = 100_000, retryDelay: (minimum: Double, maximum: Double) = (0.2, 10)) {
+        public init(batchSize: Int = 5_000, batchDelay: Double = 0.02, memoryLimit: Int = 100_000, retryDelay: (minimum: Double, maximum: Double) = (0.2, 10)) {
             self.batchSize = batchSize
             self.batchDelay = batchDelay
             self.memoryLimit = memoryLimit
@@ -213,7 +213,9 @@ public final class MachineDataCollector: @unchecked Sendable {
     /// One transaction; false (and a retry scheduled) when the database failed.
     private func write(_ batch: Spool.Batch) -> Bool {
         do {
+            let started = MonotonicInstant.now()
             let report = try service.ingest(batch.messages, deadLetters: batch.deadLetters)
+            logger.debug("wrote \(batch.messages.count) messages in \(Int(MonotonicInstant.now().seconds(since: started) * 1000)) ms: \(report.stored) new, \(report.statusChanges.count) status changes")
             lock.withLock {
                 statistics.stored += report.stored
                 statistics.duplicates += report.duplicates

@@ -22,6 +22,10 @@ public struct MQTTConfiguration: Sendable {
     public var reconnectDelay: (minimum: UInt32, maximum: UInt32)
     /// TLS to the broker (`mqtts://`), or nil for plain TCP.
     public var tls: TLSOptions?
+    /// MQTT v5 receive and send maximum: QoS 1 messages in flight at once each way (1–65535;
+    /// libmosquitto's default is 20). A collector raises it so a fast broker is not held to 20
+    /// messages per round trip.
+    public var inflightWindow: Int = 20
 
     /// Certificates for a TLS connection.
     public struct TLSOptions: Sendable {
@@ -123,6 +127,9 @@ public final class MQTTClient: @unchecked Sendable {
         (events, eventContinuation) = AsyncStream.makeStream(of: MQTTEvent.self, bufferingPolicy: .bufferingNewest(1000))
         if configuration.protocolV5 {
             try check(mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5), "protocol version")
+            let window = Int32(min(max(configuration.inflightWindow, 1), 65_535))
+            try check(mosquitto_int_option(handle, MOSQ_OPT_RECEIVE_MAXIMUM, window), "receive maximum")
+            try check(mosquitto_int_option(handle, MOSQ_OPT_SEND_MAXIMUM, window), "send maximum")
         }
         if let username = configuration.username {
             try check(mosquitto_username_pw_set(handle, username, configuration.password), "mosquitto_username_pw_set")

@@ -134,22 +134,42 @@ public final class MachineDataService: Sendable {
 
     static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
-    /// Stages the batch with COPY and inserts what is not stored yet; returns the new events.
+    /// Stores the batch's raw events; returns those that were new.
+    ///
+    /// The common case, a batch of nothing but new messages, is one COPY straight into
+    /// `machine_event`, inside a savepoint. A redelivered message makes that COPY fail on the
+    /// unique key; the savepoint is rolled back and the batch goes through a staging table and
+    /// `INSERT … ON CONFLICT DO NOTHING RETURNING`, which says which messages were new.
     func insertEvents(_ events: [(machineID: Int64, message: MachineMessage)], _ db: PGConnection) throws -> [(machineID: Int64, message: MachineMessage)] {
         guard !events.isEmpty else { return [] }
+        var keys = Set<EventKey>(minimumCapacity: events.count)
+        let repeatedInBatch = events.contains { machineID, message in
+            let row = Self.row(message)
+            return !keys.insert(EventKey(machineID: machineID, kind: row.kind, subject: row.subject, milliseconds: message.timestampMilliseconds)).inserted
+        }
+        let columns = ["machine_id", "occurred_at", "kind", "subject", "value", "detail", "severity"]
+        func copyRows(into table: String) throws {
+            try db.copy(into: table, columns: columns) { rows in
+                for (machineID, message) in events {
+                    let row = Self.row(message)
+                    try rows.append(machineID, Self.date(message.timestampMilliseconds), row.kind, row.subject, row.value, row.detail, row.severity)
+                }
+            }
+        }
+        if !repeatedInBatch {
+            do {
+                try db.transaction { _ in try copyRows(into: "machine_event") }
+                return events
+            } catch let error as PGError where error.isUniqueViolation {
+                // Some message is stored already: sort the new from the old below.
+            }
+        }
         try db.execute("""
             CREATE TEMP TABLE IF NOT EXISTS machine_event_staging (
                 machine_id bigint, occurred_at timestamptz, kind text, subject text,
                 value double precision, detail text, severity text) ON COMMIT DELETE ROWS
             """)
-        try db.copy(
-            into: "machine_event_staging", columns: ["machine_id", "occurred_at", "kind", "subject", "value", "detail", "severity"]
-        ) { rows in
-            for (machineID, message) in events {
-                let row = Self.row(message)
-                try rows.append(machineID, Self.date(message.timestampMilliseconds), row.kind, row.subject, row.value, row.detail, row.severity)
-            }
-        }
+        try copyRows(into: "machine_event_staging")
         let inserted = try db.query("""
             INSERT INTO machine_event (machine_id, occurred_at, kind, subject, value, detail, severity)
             SELECT machine_id, occurred_at, kind, subject, value, detail, severity FROM machine_event_staging
@@ -298,23 +318,31 @@ public final class MachineDataService: Sendable {
             """).decode((Int64, String, Int64, Int64).self) {
             trackers[Key(machineID: row.0, counter: row.1)] = CounterTracker(last: (row.3, row.2))
         }
+        // Parts are stored per machine, counter and part per minute, at the minute's last
+        // reading: a row per reading would double the writes for no use (OEE and roll-ups
+        // need minutes, not cycles).
+        struct Bucket: Hashable { var machineID: Int64; var counter: String; var part: String?; var minute: Int64 }
+        var buckets: [Bucket: (milliseconds: Int64, quantity: Int64, reset: Bool)] = [:]
         var resets = 0
-        var counts: [(machineID: Int64, milliseconds: Int64, counter: String, part: String?, quantity: Int64, reset: Bool)] = []
         for (key, list) in readings {
             var tracker = trackers[key] ?? CounterTracker()
             for reading in list.sorted(by: { $0.milliseconds < $1.milliseconds }) {
                 let step = tracker.record(value: reading.value, timestampMilliseconds: reading.milliseconds)
                 if step.reset { resets += 1 }
-                if step.parts > 0 || step.reset {
-                    counts.append((key.machineID, reading.milliseconds, key.counter, reading.part, step.parts, step.reset))
-                }
+                guard step.parts > 0 || step.reset else { continue }
+                let bucket = Bucket(machineID: key.machineID, counter: key.counter, part: reading.part, minute: reading.milliseconds / 60_000)
+                var entry = buckets[bucket] ?? (reading.milliseconds, 0, false)
+                entry.milliseconds = max(entry.milliseconds, reading.milliseconds)
+                entry.quantity += step.parts
+                entry.reset = entry.reset || step.reset
+                buckets[bucket] = entry
             }
             trackers[key] = tracker
         }
-        if !counts.isEmpty {
+        if !buckets.isEmpty {
             try db.copy(into: "production_count", columns: ["machine_id", "counted_at", "counter", "part", "quantity", "counter_reset"]) { rows in
-                for count in counts {
-                    try rows.append(count.machineID, Self.date(count.milliseconds), count.counter, count.part, count.quantity, count.reset)
+                for (bucket, entry) in buckets {
+                    try rows.append(bucket.machineID, Self.date(entry.milliseconds), bucket.counter, bucket.part, entry.quantity, entry.reset)
                 }
             }
         }

@@ -43,7 +43,7 @@ struct CollectCommand: ParsableCommand {
     var batchSize: Int = 5_000
 
     @Option(help: "Seconds a message may wait for its batch to fill.")
-    var batchDelay: Double = 0.05
+    var batchDelay: Double = 0.02
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
@@ -73,11 +73,12 @@ struct CollectCommand: ParsableCommand {
             decoder: MachineDataCollector.jsonDecoder, logger: logger)
         collector.start()
 
+        var mqttConfiguration = MQTTConfiguration(
+            host: broker.host, port: broker.port, clientID: configuration.collectorID, username: broker.username, password: broker.password,
+            cleanSession: false, protocolV5: true, tls: configuration.mqttCAFile.map { MQTTConfiguration.TLSOptions(caFile: $0) })
+        mqttConfiguration.inflightWindow = 1_000
         let client = try MQTTClient(
-            configuration: MQTTConfiguration(
-                host: broker.host, port: broker.port, clientID: configuration.collectorID, username: broker.username, password: broker.password,
-                cleanSession: false, protocolV5: true, tls: configuration.mqttCAFile.map { MQTTConfiguration.TLSOptions(caFile: $0) }),
-            onMessage: { message in collector.accept(topic: message.topic, payload: message.payload) })
+            configuration: mqttConfiguration, onMessage: { message in collector.accept(topic: message.topic, payload: message.payload) })
         let filter = configuration.collectorShare.map { "$share/\($0)/\(JSONDialect.topicFilter)" } ?? JSONDialect.topicFilter
         try blockingAwait {
             try await client.connect()
