@@ -32,13 +32,17 @@ public enum JSONDialect {
             return .failure(DeadLetterReason("payload of \(payload.count) bytes is over the \(maxPayloadBytes)-byte limit"))
         }
         let object: [String: JSONValue]
-        do {
-            guard case .object(let decoded) = try JSONDecoder().decode(JSONValue.self, from: Data(payload)) else {
-                return .failure(DeadLetterReason("payload is not a JSON object"))
+        if let flat = FlatJSONObject.parse(payload) {
+            object = flat
+        } else {
+            do {
+                guard case .object(let decoded) = try JSONDecoder().decode(JSONValue.self, from: Data(payload)) else {
+                    return .failure(DeadLetterReason("payload is not a JSON object"))
+                }
+                object = decoded
+            } catch {
+                return .failure(DeadLetterReason("payload is not valid JSON"))
             }
-            object = decoded
-        } catch {
-            return .failure(DeadLetterReason("payload is not valid JSON"))
         }
         do {
             let timestamp = try integer(object, "ts")

@@ -313,6 +313,7 @@ if only == "ingest" {
 }
 let ceiling = try brokerCeiling(total)
 print("  Mosquitto alone, publish → subscriber, QoS 1:        \(format(ceiling)) msg/s")
+print("  JSON dialect decode, one thread:                      \(format(decodeRate(total))) msg/s")
 let copy = try copyRate(total)
 print("  PostgreSQL COPY of machine_event-shaped rows:          \(format(copy)) rows/s")
 let run = try ingest(total)
