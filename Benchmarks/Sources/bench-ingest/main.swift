@@ -195,6 +195,45 @@ func ingest(_ count: Int) throws -> (rate: Double, stored: Int64, deadLetters: I
     return (Double(last) / (finished - start), last, letters, line)
 }
 
+// MARK: 3b. What kill -9 of the collector loses.
+
+/// Publishes `count` messages at `rate` per second, kills `mes collect` with SIGKILL halfway,
+/// starts it again on the same persistent session, and counts what reached the database.
+func killLoss(_ count: Int, rate: Int) throws -> (stored: Int64, lost: Int64, killedAt: Int) {
+    let url = try freshDatabase("mes_bench_kill")
+    let spool = NSTemporaryDirectory() + "mes-bench-spool-kill-\(getpid())"
+    let clientID = "bench-kill-\(getpid())"
+    let arguments = ["collect", "--database-url", url, "--mqtt-url", mqttURL, "--client-id", clientID, "--spool", spool]
+    var collector = try Child(arguments, environment: ["MES_LOG_LEVEL": "warning"])
+    guard collector.await("subscribed") != nil else { throw BenchError("mes collect did not start:\n\(collector.log)") }
+    let publisher = try mqtt("bench-kill-pub-\(getpid())")
+    try wait { try await publisher.connect() }
+    let start = now()
+    for i in 0..<count {
+        let due = start + Double(i) / Double(rate)
+        if due > now() { usleep(useconds_t((due - now()) * 1_000_000)) }
+        let (topic, payload) = message(i)
+        try publisher.send(topic, payload: payload, qos: 1)
+        if i == count / 2 {
+            kill(collector.process.processIdentifier, SIGKILL)
+            collector.process.waitUntilExit()
+            collector = try Child(arguments, environment: ["MES_LOG_LEVEL": "warning"])
+        }
+    }
+    guard collector.await("subscribed") != nil else { throw BenchError("mes collect did not restart:\n\(collector.log)") }
+    let db = try PGConnection.connect(url: url, applicationName: "bench-ingest")
+    var stored: Int64 = -1
+    var stable = now()
+    while now() - stable < 3 {
+        let rows: [Int64] = try db.query("SELECT count(*) FROM machine_event").decode(Int64.self)
+        if rows[0] != stored { stored = rows[0]; stable = now() }
+        usleep(100_000)
+    }
+    publisher.close()
+    _ = collector.stop()
+    return (stored, Int64(count) - stored, count / 2)
+}
+
 // MARK: 4. Publish-to-browser latency through mes collect and mes serve.
 
 func latency(machines: Int, perSecond: Int, seconds: Int) throws -> (p50: Double, p99: Double, max: Double, sent: Int, seen: Int) {
@@ -302,6 +341,11 @@ func decodeRate(_ count: Int) -> Double {
 }
 
 let only = ProcessInfo.processInfo.environment["MES_BENCH_ONLY"]
+if only == "latency" {
+    let live = try latency(machines: 500, perSecond: 5, seconds: 20)
+    print("  publish → SSE: p50 \(String(format: "%.1f", live.p50)) ms, p99 \(String(format: "%.1f", live.p99)) ms, max \(String(format: "%.1f", live.max)) ms; \(live.seen) of \(live.sent)")
+    exit(0)
+}
 if only == "decode" {
     print("  JSON dialect decode, one thread: \(format(decodeRate(total))) msg/s")
     exit(0)
@@ -320,6 +364,9 @@ let run = try ingest(total)
 print("  mes collect, broker → PostgreSQL (committed, derived): \(format(run.rate)) msg/s   target ≥ 50,000")
 print("    stored \(run.stored) of \(total), lost \(Int64(total) - run.stored), dead letters \(run.deadLetters)")
 print("    \(run.collectorLine)")
+let killed = try killLoss(100_000, rate: 10_000)
+print("  kill -9 of mes collect after \(killed.killedAt) of 100000 messages at 10,000 msg/s, then restart:")
+print("    stored \(killed.stored), lost \(killed.lost)")
 let live = try latency(machines: 500, perSecond: 5, seconds: 20)
 print("  publish → SSE at 500 machines × 5 msg/s: p50 \(String(format: "%.1f", live.p50)) ms, p99 \(String(format: "%.1f", live.p99)) ms, max \(String(format: "%.1f", live.max)) ms   target p99 < 100 ms")
 print("    sent \(live.sent) state changes, \(live.seen) reached the browser")
