@@ -19,6 +19,11 @@ struct ConfigCommand: ParsableCommand {
         print("MES_MIGRATIONS_DIR      \(configuration.migrationsDirectory ?? "(search ./Migrations, then beside the executable)")")
         print("MES_PUBLIC_DIR          \(configuration.publicDirectory ?? "(search ./Public, then beside the executable)")")
         print("MES_MQTT_URL            \(configuration.mqtt?.description ?? "(not set)")")
+        print("MES_MQTT_CA_FILE        \(configuration.mqttCAFile ?? "(not set)")")
+        print("MES_COLLECTOR_ID        \(configuration.collectorID)")
+        print("MES_COLLECTOR_SHARE     \(configuration.collectorShare ?? "(not set: one collector takes every message)")")
+        print("MES_SPOOL_DIR           \(configuration.spoolDirectory)")
+        print("MES_UNKNOWN_MACHINES    \(configuration.unknownMachines)")
         print("MES_HTTP_ADDRESS        \(configuration.httpAddress)")
         print("MES_LOG_LEVEL           \(configuration.logLevel)")
     }
