@@ -15,6 +15,7 @@ struct MachineDataCollectorTests {
     /// A migrated database with site S1; the collector (pool of one connection) subscribed to
     /// the JSON topics on a fresh client id; a publisher; the spool in a fresh folder.
     static func withCollector(
+        brokerPort: Int? = nil,
         _ body: (_ collector: MachineDataCollector, _ publisher: MQTTClient, _ admin: PGConnection, _ database: String, _ spool: String) async throws -> Void
     ) async throws {
         try await TestDatabase.withFresh { url in
@@ -32,7 +33,8 @@ struct MachineDataCollectorTests {
                 settings: .init(batchSize: 50, batchDelay: 0.02, retryDelay: (0.05, 0.2)), decoder: MachineDataCollector.jsonDecoder)
             collector.start()
             defer { collector.stop() }
-            let broker = try TestMQTT.broker()
+            var broker = try TestMQTT.broker()
+            if let brokerPort { broker.port = brokerPort }
             let subscriber = try MQTTClient(
                 configuration: MQTTConfiguration(
                     host: broker.host, port: broker.port, clientID: "mes-collector-\(UUID().uuidString.prefix(8))",
@@ -112,6 +114,34 @@ struct MachineDataCollectorTests {
             #expect(Spool.isEmpty(spool))
             #expect(try Self.count("machine_event", admin, database) == 400)
             #expect(collector.currentStatistics.duplicates == 0 && collector.currentStatistics.waiting == 0)
+        }
+    }
+}
+
+extension MachineDataCollectorTests {
+    /// The broker restarts (with an empty store) while the collector runs: the collector
+    /// reconnects, subscribes again, and stores what is published before and after.
+    @Test func aBrokerRestart_losesNothingPublishedAroundIt() async throws {
+        let broker = try TestBroker.start()
+        defer { broker.stop() }
+        try await Self.withCollector(brokerPort: broker.port) { collector, publisher, admin, database, _ in
+            try await Self.publishCounts(publisher, machine: "M1", from: 0, to: 100)
+            #expect(try await Self.eventually { collector.currentStatistics.stored == 100 })
+            try broker.restart()
+            // Both clients reconnect with backoff, and the new broker drops what is published
+            // before the collector has subscribed again: repeat one message (the same key, so
+            // it is stored once) until it arrives, then publish the rest.
+            let deadline = Date().addingTimeInterval(20)
+            while collector.currentStatistics.stored < 101 && Date() < deadline {
+                try? await Self.publishCounts(publisher, machine: "M1", from: 100, to: 101)
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            try await Self.publishCounts(publisher, machine: "M1", from: 101, to: 200)
+            // Watched in the database: polling the collector's statistics every 20 ms here held
+            // back the last delivery until the polling stopped (seen after a broker restart
+            // only; not yet explained, see the issue note).
+            let stored = try await Self.eventually(20) { try Self.count("machine_event", admin, database) == 200 }
+            #expect(stored, "\(collector.currentStatistics)")
         }
     }
 }
