@@ -420,3 +420,68 @@ extension Array {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }
+
+// MARK: Classifying stops
+
+/// A request about a state interval that cannot be carried out.
+public struct MachineDataError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension MachineDataService {
+    /// Gives a stop (or any interval) its reason, as a supervisor or operator classifies it.
+    /// The reason is marked as the user's, and a machine's later report never overwrites it.
+    /// When the interval is the machine's current one, its live status changes too.
+    public func classify(intervalID: Int64, reason: String) throws {
+        let reason = reason.trimmingWhitespace()
+        guard !reason.isEmpty else { throw MachineDataError("a reason cannot be empty") }
+        try pool.transaction { db in
+            let updated = try db.query("""
+                UPDATE machine_state_interval SET reason = \(reason), reason_source = 'user'
+                WHERE id = \(intervalID) RETURNING machine_id, ended_at IS NULL
+                """).decode((Int64, Bool).self)
+            guard let (machineID, isOpen) = updated.first else { throw MachineDataError("state interval \(intervalID) does not exist") }
+            if isOpen {
+                try db.execute("UPDATE machine_status SET reason = \(reason), updated_at = now() WHERE machine_id = \(machineID)")
+            }
+        }
+    }
+
+    /// Splits an interval in two at `time`, strictly inside it: a stop that was really a
+    /// breakdown and then a wait for the technician becomes two stops, each classifiable.
+    /// Returns the id of the second part, which keeps the state and starts without a reason.
+    @discardableResult
+    public func split(intervalID: Int64, at time: Date) throws -> Int64 {
+        try pool.transaction { db in
+            let rows = try db.query("""
+                SELECT machine_id, started_at, ended_at, state FROM machine_state_interval WHERE id = \(intervalID) FOR UPDATE
+                """).decode((Int64, Date, Date?, String).self)
+            guard let (machineID, start, end, state) = rows.first else { throw MachineDataError("state interval \(intervalID) does not exist") }
+            guard time > start, end.map({ time < $0 }) ?? true else {
+                throw MachineDataError("the split time must lie strictly inside the interval")
+            }
+            // Close the first part before the second opens: one open interval per machine.
+            try db.execute("UPDATE machine_state_interval SET ended_at = \(time) WHERE id = \(intervalID)")
+            let second = try db.query("""
+                INSERT INTO machine_state_interval (machine_id, started_at, ended_at, state)
+                VALUES (\(machineID), \(time), \(end), \(state)) RETURNING id
+                """).decode(Int64.self)
+            if end == nil {
+                try db.execute("UPDATE machine_status SET reason = NULL, since = \(time), updated_at = now() WHERE machine_id = \(machineID)")
+            }
+            return second[0]
+        }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}

@@ -159,4 +159,46 @@ struct MachineDataServiceTests {
             #expect(try listener.waitForNotifications(timeout: 0.3).isEmpty)
         }
     }
+
+    @Test func anUnclassifiedStop_canBeSplitAndClassified() throws {
+        try Self.withPlant { service, db, _ in
+            _ = try service.ingest([
+                Self.message(0, .state(.running, reason: nil)),
+                Self.message(600, .state(.unplannedStop, reason: nil)),
+                Self.message(1800, .state(.running, reason: nil)),
+                Self.message(2400, .state(.unplannedStop, reason: nil)),
+            ])
+            let stops = try db.query("SELECT id FROM machine_state_interval WHERE state = 'unplanned_stop' ORDER BY started_at").decode(Int64.self)
+            // The first stop was 10 minutes of breakdown, then 10 of waiting for the technician.
+            let second = try service.split(intervalID: stops[0], at: Date(timeIntervalSince1970: Double(Self.t0) / 1000 + 1200))
+            try service.classify(intervalID: stops[0], reason: "spindle fault")
+            try service.classify(intervalID: second, reason: " waiting for technician ")
+            #expect(try Self.intervals(db) == [
+                "running - 0-600", "unplanned_stop spindle fault 600-1200", "unplanned_stop waiting for technician 1200-1800",
+                "running - 1800-2400", "unplanned_stop - 2400-open",
+            ])
+            let sources = try db.query("SELECT count(*) FROM machine_state_interval WHERE reason_source = 'user'").decode(Int64.self)
+            #expect(sources == [2])
+            // The open stop: classifying it changes the wall screen's tile too.
+            try service.classify(intervalID: stops[1], reason: "material jam")
+            let status = try db.query("SELECT reason FROM machine_status").decode(String?.self)
+            #expect(status == ["material jam"])
+            // A later report of the same stop without a reason keeps the classification.
+            _ = try service.ingest([Self.message(2500, .state(.unplannedStop, reason: nil))])
+            #expect(try Self.intervals(db).last == "unplanned_stop material jam 2400-open")
+        }
+    }
+
+    @Test func badClassifications_areRefused() throws {
+        try Self.withPlant { service, db, _ in
+            _ = try service.ingest([Self.message(0, .state(.unplannedStop, reason: nil)), Self.message(60, .state(.running, reason: nil))])
+            let stop = try db.query("SELECT id FROM machine_state_interval ORDER BY started_at").decode(Int64.self)[0]
+            #expect(throws: MachineDataError("a reason cannot be empty")) { try service.classify(intervalID: stop, reason: "  ") }
+            #expect(throws: MachineDataError("state interval 999999 does not exist")) { try service.classify(intervalID: 999_999, reason: "x") }
+            #expect(throws: MachineDataError("the split time must lie strictly inside the interval")) {
+                try service.split(intervalID: stop, at: Date(timeIntervalSince1970: Double(Self.t0) / 1000 + 60))
+            }
+            #expect(try Self.intervals(db) == ["unplanned_stop - 0-60", "running - 60-open"])
+        }
+    }
 }
