@@ -22,6 +22,9 @@ public struct MQTTConfiguration: Sendable {
     public var reconnectDelay: (minimum: UInt32, maximum: UInt32)
     /// TLS to the broker (`mqtts://`), or nil for plain TCP.
     public var tls: TLSOptions?
+    /// The message the broker publishes for this client if it disappears without a clean
+    /// disconnect (a Sparkplug host's `STATE` offline, an edge node's `NDEATH`).
+    public var will: MQTTMessage?
     /// MQTT v5 receive and send maximum: QoS 1 messages in flight at once each way (1–65535;
     /// libmosquitto's default is 20). A collector raises it so a fast broker is not held to 20
     /// messages per round trip.
@@ -76,6 +79,13 @@ public struct MQTTMessage: Sendable, Equatable {
     public var payload: [UInt8]
     public var qos: Int32
     public var retain: Bool
+
+    public init(topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
+    }
 }
 
 /// An MQTT client over libmosquitto, whose network loop runs on libmosquitto's own thread.
@@ -137,6 +147,9 @@ public final class MQTTClient: @unchecked Sendable {
         try check(mosquitto_reconnect_delay_set(
             handle, configuration.reconnectDelay.minimum, max(configuration.reconnectDelay.minimum, configuration.reconnectDelay.maximum), true),
             "mosquitto_reconnect_delay_set")
+        if let will = configuration.will {
+            try check(mosquitto_will_set(handle, will.topic, Int32(will.payload.count), will.payload, will.qos, will.retain), "mosquitto_will_set")
+        }
         if let tls = configuration.tls {
             try check(mosquitto_tls_set(handle, tls.caFile, nil, tls.certificateFile, tls.keyFile, nil), "mosquitto_tls_set(\(tls.caFile))")
         }
@@ -242,6 +255,14 @@ public final class MQTTClient: @unchecked Sendable {
     /// retries until acknowledged, on its network thread. For high-rate publishers.
     public func send(_ topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) throws {
         try check(mosquitto_publish(handle, nil, topic, Int32(payload.count), payload, qos, retain), "mosquitto_publish")
+    }
+
+    /// Drops the connection without a DISCONNECT, as a crash or a cut cable would: the broker
+    /// publishes the will. libmosquitto then reconnects as after any network failure. For
+    /// simulators and tests of what peers do when a client dies.
+    public func abortConnection() {
+        let socket = mosquitto_socket(handle)
+        if socket >= 0 { shutdown(socket, Int32(SHUT_RDWR)) }
     }
 
     /// Disconnects cleanly, stops the network thread and finishes `messages`. Idempotent; never

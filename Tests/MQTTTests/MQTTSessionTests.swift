@@ -124,6 +124,34 @@ struct MQTTSessionTests {
         #expect(message.map { String(decoding: $0.payload, as: UTF8.self) } == "after restart")
     }
 
+    /// A client that vanishes without DISCONNECT gets its will published by the broker (the
+    /// Sparkplug host's STATE offline, an edge node's NDEATH); a clean close does not.
+    @Test func will_isPublishedWhenTheConnectionDies_notOnACleanClose() async throws {
+        let topic = "mes/test/will/\(UUID().uuidString)"
+        let watcher = try MQTTClient(configuration: MQTTClientTests.configuration())
+        let guardTask = watchdog(watcher, seconds: 10)
+        defer { guardTask.cancel(); watcher.close() }
+        try await watcher.connect()
+        try await watcher.subscribe(topic, qos: 1)
+
+        var clean = try MQTTClientTests.configuration()
+        clean.will = MQTTMessage(topic: topic, payload: Array("clean".utf8))
+        let leaving = try MQTTClient(configuration: clean)
+        try await leaving.connect()
+        leaving.close()
+
+        var dying = try MQTTClientTests.configuration()
+        dying.will = MQTTMessage(topic: topic, payload: Array("died".utf8))
+        let crashing = try MQTTClient(configuration: dying)
+        defer { crashing.close() }
+        try await crashing.connect()
+        crashing.abortConnection()
+
+        var messages = watcher.messages.makeAsyncIterator()
+        let first = await messages.next()
+        #expect(first.map { String(decoding: $0.payload, as: UTF8.self) } == "died")
+    }
+
     @Test func tlsWithAMissingCAFile_isAClearError() throws {
         var configuration = try MQTTClientTests.configuration()
         configuration.tls = .init(caFile: "/nonexistent/ca.pem")
