@@ -2,6 +2,7 @@
 # C libraries' runtime packages. The Swift runtime is linked statically.
 #   docker build -t mes .
 #   docker run -e MES_DATABASE_URL=postgresql://mes:mes@db:5432/mes mes migrate
+#   docker run -e MES_DATABASE_URL=… -e MES_MQTT_URL=mqtt://broker:1883 -v mes-spool:/var/lib/mes/spool mes collect
 
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
@@ -24,7 +25,8 @@ COPY Templates /usr/local/share/mes/Templates
 COPY Public /usr/local/share/mes/Public
 USER mes
 WORKDIR /var/lib/mes
-ENV MES_HTTP_ADDRESS=0.0.0.0:8080
+ENV MES_HTTP_ADDRESS=0.0.0.0:8080 \
+    MES_SPOOL_DIR=/var/lib/mes/spool
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/mes"]
 CMD ["--help"]
