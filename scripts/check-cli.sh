@@ -179,5 +179,50 @@ else
     echo "FAIL the live path: MES_TEST_MQTT_URL is not set (scripts/test.sh starts Mosquitto)"
 fi
 
+# Sparkplug B: mes collect as the primary host, fed payloads captured from a real edge node.
+if [ -n "${MES_TEST_MQTT_URL:-}" ]; then
+    broker=${MES_TEST_MQTT_URL#mqtt://}
+    mqtt_args=(-h "${broker#*@}" -u "${broker%%:*}" -P "$(echo "${broker%@*}" | cut -d: -f2)")
+    mqtt_args[1]=${mqtt_args[1]%:*}
+    mqtt_args+=(-p "${broker##*:}")
+    python3 - "$work" <<'PY'
+import re, sys
+source = open("Tests/CollectorTests/SparkplugVectors.swift").read()
+for name, hexdata in re.findall(r'static let (v\d+_\w+) = bytes\("([0-9a-f]+)"\)', source):
+    open(f"{sys.argv[1]}/{name}.bin", "wb").write(bytes.fromhex(hexdata))
+PY
+    psql "$url" -X -q -c "INSERT INTO site (code, name, time_zone) VALUES ('Plant1', 'Sparkplug plant', 'UTC')" >/dev/null
+    "$mes" collect --database-url "$url" --mqtt-url "$MES_TEST_MQTT_URL" --client-id "mes-spb-$$" --spool "$work/spool-spb" \
+        --sparkplug-host "mes-cli-$$" >"$work/spb.log" 2>&1 &
+    collect_pid=$!
+    for _ in $(seq 1 100); do grep -q "Sparkplug B host" "$work/spb.log" 2>/dev/null && break; sleep 0.05; done
+    expect "the Sparkplug host publishes its STATE online, retained" 0 '"online":true' -- \
+        mosquitto_sub "${mqtt_args[@]}" -t "spBv1.0/STATE/mes-cli-$$" -C 1 -W 5
+    mosquitto_sub "${mqtt_args[@]}" -t "spBv1.0/Plant1/NCMD/#" -C 1 -W 10 -F '%t' >"$work/ncmd.txt" 2>&1 &
+    sub_pid=$!
+    sleep 0.3
+    spb() { mosquitto_pub "${mqtt_args[@]}" -t "spBv1.0/Plant1/$1" -f "$work/$2.bin" -q 0; sleep 0.1; }
+    spb NBIRTH/Line1-Gateway v02_nbirth
+    spb DBIRTH/Line1-Gateway/CNC-01 v03_dbirthCnc01
+    spb DDATA/Line1-Gateway/CNC-01 v05_ddataFirst
+    spb DDATA/Line1-Gateway/CNC-01 v06_ddataAlarm
+    wait "$sub_pid" 2>/dev/null || true
+    expect "a gap in the sequence numbers makes the host ask the edge node for a rebirth" 0 "^spBv1.0/Plant1/NCMD/Line1-Gateway$" -- cat "$work/ncmd.txt"
+    spb NDEATH/Line1-Gateway v15_ndeathLibraryCleanOffbyone
+    sleep 0.5
+    expect "an NDEATH from another session is ignored (dead-lettered), the machine stays up" 0 "^unplanned_stop 1$" -- \
+        psql "$url" -X -At -F ' ' -c "SELECT s.state, (SELECT count(*) FROM dead_letter WHERE reason LIKE 'NDEATH ignored%') FROM machine_status s JOIN machine m ON m.id = s.machine_id WHERE m.code = 'CNC-01'"
+    spb NDEATH/Line1-Gateway v13_ndeathWill
+    sleep 0.5
+    expect "the edge node's will marks its machine offline" 0 "^offline edge node offline$" -- \
+        psql "$url" -X -At -F ' ' -c "SELECT s.state, s.reason FROM machine_status s JOIN machine m ON m.id = s.machine_id WHERE m.code = 'CNC-01'"
+    expect "births and data were stored: states, counts, the alarm" 0 "^t$" -- \
+        psql "$url" -X -At -c "SELECT count(*) FILTER (WHERE kind = 'state') >= 3 AND count(*) FILTER (WHERE kind = 'count') >= 4 AND count(*) FILTER (WHERE kind = 'alarm') = 1 FROM machine_event e JOIN machine m ON m.id = e.machine_id WHERE m.code = 'CNC-01'"
+    kill -TERM "$collect_pid"
+    wait "$collect_pid" 2>/dev/null || true
+    expect "on SIGTERM the host publishes its STATE offline, retained" 0 '"online":false' -- \
+        mosquitto_sub "${mqtt_args[@]}" -t "spBv1.0/STATE/mes-cli-$$" -C 1 -W 5
+fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]

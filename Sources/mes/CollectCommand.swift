@@ -7,6 +7,7 @@ import Logging
 import MQTT
 import Postgres
 import Services
+import Synchronization
 
 /// `mes collect`: the MQTT collector, from broker to database.
 struct CollectCommand: ParsableCommand {
@@ -20,8 +21,10 @@ struct CollectCommand: ParsableCommand {
             raw events, state intervals, part counts, alarms, machine status, and a NOTIFY on \
             mes_events after each batch. Messages that cannot be read go to the dead_letter table \
             with the reason. While PostgreSQL is away, batches wait in the spool folder and are \
-            written once it is back. Several collectors may split the load with --share. On SIGTERM \
-            or SIGINT it stops receiving, writes or spools what it holds, and exits. See docs/mqtt.md.
+            written once it is back. Several collectors may split the load with --share. With \
+            --sparkplug-host it is also a Sparkplug B host application on a second, clean MQTT \
+            session with its STATE will. On SIGTERM or SIGINT it stops receiving, writes or spools \
+            what it holds, and exits. See docs/mqtt.md.
             """
     )
 
@@ -38,6 +41,12 @@ struct CollectCommand: ParsableCommand {
 
     @Option(help: "Folder for batches waiting for the database (env: MES_SPOOL_DIR; default ./spool).")
     var spool: String?
+
+    @Option(help: "Also act as the Sparkplug B primary host with this host id (subscribes to spBv1.0/#, publishes STATE).")
+    var sparkplugHost: String?
+
+    @Option(help: "JSON file mapping Sparkplug groups, devices and metrics to sites, machines and meanings (docs/mqtt.md).")
+    var sparkplugMapping: String?
 
     @Option(help: "Most messages per database transaction.")
     var batchSize: Int = 5_000
@@ -67,28 +76,79 @@ struct CollectCommand: ParsableCommand {
         let pool = PGPool(configuration: PGPoolConfiguration(url: databaseURL, maxConnections: 2))
         let service = MachineDataService(
             pool: pool, unknownMachines: UnknownMachinePolicy(rawValue: configuration.unknownMachines) ?? .register, logger: logger)
+        let sparkplug = try sparkplugHost.map { _ in
+            SparkplugDecoder(mapping: try sparkplugMapping.map { path in try SparkplugDecoder.mapping(file: path) } ?? SparkplugMapping())
+        }
         let collector = MachineDataCollector(
             service: service, spool: try Spool(directory: configuration.spoolDirectory),
             settings: MachineDataCollector.Settings(batchSize: batchSize, batchDelay: batchDelay),
-            decoder: MachineDataCollector.jsonDecoder, logger: logger)
+            decoder: { topic, payload, receivedAt in
+                if let sparkplug, topic.hasPrefix(SparkplugTopic.namespace + "/") {
+                    return sparkplug.decode(topic: topic, payload: payload, receivedAt: receivedAt)
+                }
+                return MachineDataCollector.jsonDecoder(topic, payload, receivedAt)
+            },
+            logger: logger)
         collector.start()
 
-        var mqttConfiguration = MQTTConfiguration(
-            host: broker.host, port: broker.port, clientID: configuration.collectorID, username: broker.username, password: broker.password,
-            cleanSession: false, protocolV5: true, tls: configuration.mqttCAFile.map { MQTTConfiguration.TLSOptions(caFile: $0) })
-        mqttConfiguration.inflightWindow = 1_000
-        let client = try MQTTClient(
-            configuration: mqttConfiguration, onMessage: { message in collector.accept(topic: message.topic, payload: message.payload) })
+        func clientConfiguration(id: String, persistent: Bool) -> MQTTConfiguration {
+            var mqttConfiguration = MQTTConfiguration(
+                host: broker.host, port: broker.port, clientID: id, username: broker.username, password: broker.password,
+                cleanSession: !persistent, protocolV5: true, tls: configuration.mqttCAFile.map { MQTTConfiguration.TLSOptions(caFile: $0) })
+            mqttConfiguration.inflightWindow = 1_000
+            return mqttConfiguration
+        }
+        let accept: @Sendable (MQTTMessage) -> Void = { message in collector.accept(topic: message.topic, payload: message.payload) }
+        let client = try MQTTClient(configuration: clientConfiguration(id: configuration.collectorID, persistent: true), onMessage: accept)
         let filter = configuration.collectorShare.map { "$share/\($0)/\(JSONDialect.topicFilter)" } ?? JSONDialect.topicFilter
         try blockingAwait {
             try await client.connect()
             try await client.subscribe(filter, qos: 1)
+        }
+
+        // The Sparkplug host: a clean session whose will says the host went offline; STATE
+        // online is published, retained, with the will's timestamp once subscribed (Sparkplug 3.0).
+        var hostClient: MQTTClient?
+        let birth = UInt64(Date().timeIntervalSince1970 * 1000)
+        let stopping = Mutex(false)
+        if let sparkplug, let hostID = sparkplugHost {
+            let stateTopic = "\(SparkplugTopic.namespace)/STATE/\(hostID)"
+            var hostConfiguration = clientConfiguration(id: "\(configuration.collectorID)-spb-\(hostID)", persistent: false)
+            hostConfiguration.will = MQTTMessage(topic: stateTopic, payload: SparkplugPayload.state(online: false, timestamp: birth), qos: 1, retain: true)
+            // Our own STATE offline seen while running (a stale retained will, another process
+            // with our id): say online again, as the spec asks.
+            let box = Mutex<MQTTClient?>(nil)
+            let spbClient = try MQTTClient(configuration: hostConfiguration) { message in
+                if message.topic == stateTopic, String(decoding: message.payload, as: UTF8.self).contains("\"online\":false") {
+                    if !stopping.withLock({ $0 }), let client = box.withLock({ $0 }) {
+                        try? client.send(stateTopic, payload: SparkplugPayload.state(online: true, timestamp: birth), qos: 1, retain: true)
+                    }
+                    return
+                }
+                accept(message)
+            }
+            box.withLock { $0 = spbClient }
+            sparkplug.setPublisher { topic, payload in try? spbClient.send(topic, payload: payload, qos: 0) }
+            try blockingAwait {
+                try await spbClient.connect()
+                try await spbClient.subscribe(SparkplugTopic.filter, qos: 1)
+                try await spbClient.publish(stateTopic, payload: SparkplugPayload.state(online: true, timestamp: birth), qos: 1, retain: true)
+            }
+            hostClient = spbClient
+            print("mes collect: Sparkplug B host \(hostID) online, subscribed to \(SparkplugTopic.filter)")
         }
         print("mes collect: subscribed to \(filter) on \(broker) as \(configuration.collectorID)")
         fflush(nil)
 
         let signal = TerminationSignals.wait()
         logger.info("received signal \(signal); writing what is held and stopping")
+        if let hostClient, let hostID = sparkplugHost {
+            // A clean shutdown: say offline first (the will is not sent on a clean disconnect).
+            stopping.withLock { $0 = true }
+            let offline = SparkplugPayload.state(online: false, timestamp: birth)
+            try? blockingAwait { try await hostClient.publish("\(SparkplugTopic.namespace)/STATE/\(hostID)", payload: offline, qos: 1, retain: true) }
+            hostClient.close()
+        }
         client.close()
         collector.stop()
         pool.close()

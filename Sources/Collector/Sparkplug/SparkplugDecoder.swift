@@ -1,0 +1,43 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Domain
+import Services
+import Synchronization
+
+/// The Sparkplug host's state behind a lock, as a collector decoder: MQTT messages in, machine
+/// messages and dead letters out, and rebirth requests handed to `publish`.
+public final class SparkplugDecoder: Sendable {
+    private let host: Mutex<SparkplugHost>
+    private let publish: Mutex<(@Sendable (_ topic: String, _ payload: [UInt8]) -> Void)?>
+
+    public init(mapping: SparkplugMapping = SparkplugMapping()) {
+        host = Mutex(SparkplugHost(mapping: mapping))
+        publish = Mutex(nil)
+    }
+
+    /// Where rebirth requests go (the host's MQTT client, at QoS 0 as the spec says).
+    public func setPublisher(_ publisher: @escaping @Sendable (_ topic: String, _ payload: [UInt8]) -> Void) {
+        publish.withLock { $0 = publisher }
+    }
+
+    public func decode(topic: String, payload: [UInt8], receivedAt: Date) -> (messages: [MachineMessage], deadLetters: [DeadLetter]) {
+        let output = host.withLock { $0.handle(topic: topic, payload: payload, receivedAtMilliseconds: Int64(receivedAt.timeIntervalSince1970 * 1000)) }
+        if !output.commands.isEmpty, let send = publish.withLock({ $0 }) {
+            for command in output.commands { send(command.topic, command.payload) }
+        }
+        return (output.messages, output.deadLetters)
+    }
+
+    /// Reads a mapping file (docs/mqtt.md), naming the file in any error.
+    public static func mapping(file path: String) throws(CollectorError) -> SparkplugMapping {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CollectorError("\(path): cannot be read") }
+        do {
+            return try JSONDecoder().decode(SparkplugMapping.self, from: data)
+        } catch {
+            throw CollectorError("\(path): not a Sparkplug mapping: \(error)")
+        }
+    }
+}
