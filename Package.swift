@@ -84,6 +84,7 @@ let package = Package(
                 "Analysis",
                 "Collector",
                 "Config",
+                "Domain",
                 "HTTP",
                 "MQTT",
                 "Postgres",
@@ -104,7 +105,7 @@ let package = Package(
             name: "CollectorTests", dependencies: ["Collector", "Domain", "MQTT", "Postgres", "Services", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Domain", "Collector"], swiftSettings: strictSettings),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Domain", "Collector", "Services"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
         // Fresh throwaway databases for the tests that need PostgreSQL.

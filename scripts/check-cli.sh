@@ -158,7 +158,7 @@ if [ -n "${MES_TEST_MQTT_URL:-}" ]; then
     collect_pid=$!
     for _ in $(seq 1 100); do grep -q "subscribed" "$work/collect.log" 2>/dev/null && break; sleep 0.05; done
     "$mes" simulate --mqtt-url "$MES_TEST_MQTT_URL" --machines 20 --seconds 3 --speed 600 --seed 7 >"$work/simulate.log" 2>&1
-    expect "mes simulate publishes a plant of 20 machines" 0 "published [0-9]+ messages" -- cat "$work/simulate.log"
+    expect "mes simulate publishes a plant of 20 machines" 0 "published [0-9]+ machine messages" -- cat "$work/simulate.log"
     published=$(grep -o 'published [0-9]*' "$work/simulate.log" | grep -o '[0-9]*$' || echo none)
     sleep 1
     kill -TERM "$collect_pid"
@@ -192,8 +192,9 @@ for name, hexdata in re.findall(r'static let (v\d+_\w+) = bytes\("([0-9a-f]+)"\)
     open(f"{sys.argv[1]}/{name}.bin", "wb").write(bytes.fromhex(hexdata))
 PY
     psql "$url" -X -q -c "INSERT INTO site (code, name, time_zone) VALUES ('Plant1', 'Sparkplug plant', 'UTC')" >/dev/null
+    echo '{"measurements": ["Gauge/BoreDiameter"]}' >"$work/mapping.json"
     "$mes" collect --database-url "$url" --mqtt-url "$MES_TEST_MQTT_URL" --client-id "mes-spb-$$" --spool "$work/spool-spb" \
-        --sparkplug-host "mes-cli-$$" >"$work/spb.log" 2>&1 &
+        --sparkplug-host "mes-cli-$$" --sparkplug-mapping "$work/mapping.json" >"$work/spb.log" 2>&1 &
     collect_pid=$!
     for _ in $(seq 1 100); do grep -q "Sparkplug B host" "$work/spb.log" 2>/dev/null && break; sleep 0.05; done
     expect "the Sparkplug host publishes its STATE online, retained" 0 '"online":true' -- \
@@ -218,6 +219,15 @@ PY
         psql "$url" -X -At -F ' ' -c "SELECT s.state, s.reason FROM machine_status s JOIN machine m ON m.id = s.machine_id WHERE m.code = 'CNC-01'"
     expect "births and data were stored: states, counts, the alarm" 0 "^t$" -- \
         psql "$url" -X -At -c "SELECT count(*) FILTER (WHERE kind = 'state') >= 3 AND count(*) FILTER (WHERE kind = 'count') >= 4 AND count(*) FILTER (WHERE kind = 'alarm') = 1 FROM machine_event e JOIN machine m ON m.id = e.machine_id WHERE m.code = 'CNC-01'"
+    "$mes" simulate --mqtt-url "$MES_TEST_MQTT_URL" --machines 20 --seconds 3 --speed 600 --seed 11 --site Plant1 --sparkplug \
+        >"$work/simulate-spb.log" 2>&1
+    expect "mes simulate --sparkplug publishes 20 machines from 2 edge nodes" 0 "published [0-9]+ machine messages as Sparkplug B from 2 edge nodes" -- \
+        cat "$work/simulate-spb.log"
+    published=$(grep -o 'published [0-9]*' "$work/simulate-spb.log" | grep -o '[0-9]*$' || echo none)
+    stored_sql="SELECT (SELECT count(*) FROM machine_event e JOIN machine m ON m.id = e.machine_id WHERE m.code LIKE 'M0%' AND m.site_id = s.id), (SELECT count(*) FROM machine_status t JOIN machine m ON m.id = t.machine_id WHERE m.code LIKE 'M0%' AND m.site_id = s.id) FROM site s WHERE s.code = 'Plant1'"
+    for _ in $(seq 1 100); do [ "$(psql "$url" -X -At -F ' ' -c "$stored_sql")" = "$published 20" ] && break; sleep 0.1; done
+    expect "every simulated Sparkplug machine message was stored, and every machine has a status" 0 "^$published 20$" -- \
+        psql "$url" -X -At -F ' ' -c "$stored_sql"
     kill -TERM "$collect_pid"
     wait "$collect_pid" 2>/dev/null || true
     expect "on SIGTERM the host publishes its STATE offline, retained" 0 '"online":false' -- \

@@ -1,16 +1,18 @@
 import ArgumentParser
 import Collector
 import Config
+import Domain
 import Foundation
 import HTTP
 import MQTT
 import Simulation
+import Synchronization
 
 /// `mes simulate`: a plant publishing over MQTT.
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Publish a simulated plant's machine data over MQTT (JSON dialect).",
+        abstract: "Publish a simulated plant's machine data over MQTT (JSON dialect, or Sparkplug B).",
         discussion: """
             Machines M001… on lines of ten (L1, L2, …) run cycles of 8 to 45 s, count parts and \
             rejects on PLC-style counters, stop for small stops and breakdowns (one in five \
@@ -19,7 +21,9 @@ struct SimulateCommand: ParsableCommand {
             shifts so that SPC rules fire. The same --seed gives the same plant. Messages go to \
             mes/<site>/A1/<line>/<machine>/<kind> with QoS 1; timestamps are simulated time, \
             starting now and running --speed times faster than the clock. Stops after --seconds \
-            of wall-clock time, or on SIGTERM/SIGINT.
+            of wall-clock time, or on SIGTERM/SIGINT. With --sparkplug each line is a Sparkplug B \
+            edge node (group = site, one device per machine; births, alias-only data, seq, an \
+            NDEATH will) that answers rebirth requests.
             """
     )
 
@@ -40,6 +44,9 @@ struct SimulateCommand: ParsableCommand {
 
     @Option(help: "Site code in the topics (the site must exist in the MES).")
     var site: String = "S1"
+
+    @Flag(help: "Publish as Sparkplug B edge nodes, one per line, instead of the JSON dialect.")
+    var sparkplug = false
 
     func validate() throws {
         guard (1...100_000).contains(machines) else { throw ValidationError("--machines must be from 1 to 100000") }
@@ -73,21 +80,58 @@ struct SimulateCommand: ParsableCommand {
         print("mes simulate: \(machines) machines, seed \(seed), speed \(speed)x, publishing to \(broker)")
         fflush(nil)
         var published = 0
+        let edge = Mutex(SparkplugEdge(bdSeq: seed % 256))
+        var nodes: [String: MQTTClient] = [:]
+        /// The MQTT client of a line's edge node: its will is the node's NDEATH, and it answers
+        /// NCMD rebirth requests with fresh births.
+        func nodeClient(_ node: String) throws -> MQTTClient {
+            if let client = nodes[node] { return client }
+            var nodeConfiguration = MQTTConfiguration(
+                host: broker.host, port: broker.port, clientID: "mes-simulate-\(seed)-\(getpid())-\(node)", username: broker.username,
+                password: broker.password, tls: configuration.mqttCAFile.map { MQTTConfiguration.TLSOptions(caFile: $0) })
+            let death = edge.withLock { $0.death(site: site, node: node) }
+            nodeConfiguration.will = MQTTMessage(topic: death.topic, payload: death.payload, qos: 1)
+            let box = Mutex<MQTTClient?>(nil)
+            let client = try MQTTClient(configuration: nodeConfiguration) { [site] command in
+                guard let payload = try? SparkplugPayload.decode(command.payload),
+                      payload.metrics.contains(where: { $0.name == "Node Control/Rebirth" && $0.value(datatype: nil) == .boolean(true) }),
+                      let client = box.withLock({ $0 })
+                else { return }
+                let births = edge.withLock { $0.rebirth(site: site, node: node, timestamp: Int64(Date().timeIntervalSince1970 * 1000)) }
+                for birth in births { try? client.send(birth.topic, payload: birth.payload, qos: 0) }
+            }
+            box.withLock { $0 = client }
+            try blockingAwait {
+                try await client.connect()
+                try await client.subscribe("\(SparkplugTopic.namespace)/\(site)/NCMD/\(node)", qos: 1)
+            }
+            nodes[node] = client
+            return client
+        }
         while true {
             let elapsed = Date().timeIntervalSince(startWall)
             let finished = seconds > 0 && elapsed >= seconds
             let now = startMilliseconds + Int64(min(elapsed, seconds > 0 ? seconds : elapsed) * speed * 1000)
             for message in plant.advance(to: now) {
-                let (topic, payload) = JSONDialect.encode(message)
-                try client.send(topic, payload: payload)
+                if sparkplug {
+                    let node = try nodeClient(message.path.line)
+                    for out in edge.withLock({ $0.publish(message) }) { try node.send(out.topic, payload: out.payload, qos: 0) }
+                } else {
+                    let (topic, payload) = JSONDialect.encode(message)
+                    try client.send(topic, payload: payload)
+                }
                 published += 1
             }
             if finished || TerminationSignals.pending() != nil { break }
             usleep(50_000)
         }
+        for node in nodes.values {
+            try blockingAwait { try await node.publish("mes-simulate/done", payload: [], qos: 1) }
+            node.close()
+        }
         // Let libmosquitto deliver what is queued before disconnecting.
         try blockingAwait { try await client.publish("mes-simulate/done", payload: [], qos: 1) }
         client.close()
-        print("mes simulate: published \(published) messages")
+        print("mes simulate: published \(published) machine messages\(sparkplug ? " as Sparkplug B from \(nodes.count) edge nodes" : "")")
     }
 }

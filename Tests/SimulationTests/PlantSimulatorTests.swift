@@ -1,5 +1,6 @@
-import Collector
+@testable import Collector
 import Domain
+import Services
 import Simulation
 import Testing
 
@@ -74,5 +75,56 @@ struct PlantSimulatorTests {
             let (topic, payload) = JSONDialect.encode(message)
             #expect(try JSONDialect.decode(topic: topic, payload: payload).get() == message)
         }
+    }
+}
+
+/// The simulator's plant as Sparkplug B edge nodes, read back by the host: the same machine data.
+struct SparkplugRoundTripTests {
+    @Test func edgeNodesAndHost_agreeOnEveryStateCountAndAlarm() throws {
+        var plant = PlantSimulator(machines: 12, seed: 3, start: PlantSimulatorTests.start)
+        let original = plant.advance(to: PlantSimulatorTests.start + 4 * 3_600_000)
+        var edge = SparkplugEdge(bdSeq: 7)
+        var mapping = SparkplugMapping()
+        mapping.measurements = ["Gauge/BoreDiameter"]
+        var host = SparkplugHost(mapping: mapping)
+        var received: [MachineMessage] = []
+        for message in original {
+            for published in edge.publish(message) {
+                let output = host.handle(topic: published.topic, payload: published.payload, receivedAtMilliseconds: message.timestampMilliseconds)
+                #expect(output.deadLetters.isEmpty && output.commands.isEmpty, "\(output.deadLetters.map(\.reason))")
+                received += output.messages
+            }
+        }
+        func key(_ message: MachineMessage) -> String {
+            switch message.body {
+            case .measurement(_, let value, _): "\(message.path.machine) \(message.timestampMilliseconds) measurement \(value)"
+            default: "\(message.path.machine) \(message.timestampMilliseconds) \(message.body)"
+            }
+        }
+        #expect(received.count == original.count)
+        let differences = zip(received.map(key), original.map(key)).filter { $0.0 != $0.1 }
+        #expect(differences.isEmpty, "\(differences.prefix(3))")
+        #expect(received.allSatisfy { $0.path.site == "S1" && $0.path.line.hasPrefix("L") })
+    }
+
+    @Test func aRebirth_repeatsTheBirthsWithCurrentValues_fromSeqZero() throws {
+        var plant = PlantSimulator(machines: 3, seed: 5, start: PlantSimulatorTests.start)
+        var edge = SparkplugEdge(bdSeq: 2)
+        for message in plant.advance(to: PlantSimulatorTests.start + 600_000) { _ = edge.publish(message) }
+        let births = edge.rebirth(site: "S1", node: "L1", timestamp: PlantSimulatorTests.start + 600_000)
+        #expect(births.map(\.topic) == ["spBv1.0/S1/NBIRTH/L1", "spBv1.0/S1/DBIRTH/L1/M001", "spBv1.0/S1/DBIRTH/L1/M002", "spBv1.0/S1/DBIRTH/L1/M003"])
+        let nbirth = try SparkplugPayload.decode(births[0].payload)
+        #expect(nbirth.seq == 0 && SparkplugHost.bdSeq(nbirth) == 2)
+        // A host that starts now learns everything from the births.
+        var host = SparkplugHost()
+        var states = 0
+        for birth in births {
+            let output = host.handle(topic: birth.topic, payload: birth.payload, receivedAtMilliseconds: PlantSimulatorTests.start + 600_000)
+            #expect(output.deadLetters.isEmpty && output.commands.isEmpty)
+            states += output.messages.filter { if case .state = $0.body { true } else { false } }.count
+        }
+        #expect(states == 3)
+        let will = try SparkplugPayload.decode(edge.death(site: "S1", node: "L1").payload)
+        #expect(SparkplugHost.bdSeq(will) == 2 && will.seq == nil)
     }
 }

@@ -110,7 +110,8 @@ struct ProtobufReader {
     }
 }
 
-/// Writes the few protobuf messages the host sends (the rebirth NCMD).
+/// Writes protobuf messages: the host's rebirth NCMD, and the edge node's payloads that
+/// `mes simulate --sparkplug` publishes.
 struct ProtobufWriter {
     private(set) var bytes: [UInt8] = []
 
@@ -126,6 +127,16 @@ struct ProtobufWriter {
     mutating func field(_ number: UInt64, varint value: UInt64) {
         varint(number << 3)
         varint(value)
+    }
+
+    mutating func field(_ number: UInt64, fixed32 value: UInt32) {
+        varint(number << 3 | 5)
+        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+    }
+
+    mutating func field(_ number: UInt64, fixed64 value: UInt64) {
+        varint(number << 3 | 1)
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
     mutating func field(_ number: UInt64, bytes value: [UInt8]) {

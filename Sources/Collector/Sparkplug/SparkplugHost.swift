@@ -220,10 +220,14 @@ public struct SparkplugHost: Sendable {
         if let part = values.last(where: { mapping.partMetrics.contains($0.name) }).flatMap({ text($0.value) }) {
             device.part = part.isEmpty ? nil : part
         }
-        let reason = values.last(where: { mapping.reasonMetrics.contains($0.name) }).flatMap { text($0.value) }.flatMap { $0.isEmpty ? nil : $0 }
         var alarmCode = values.last(where: { mapping.alarmCodeMetrics.contains($0.name) }).flatMap { text($0.value) }
         if alarmCode == "-1" || alarmCode == "" { alarmCode = nil }
-        let alarmText = values.last(where: { mapping.alarmTextMetrics.contains($0.name) }).flatMap { text($0.value) }.flatMap { $0.isEmpty ? nil : $0 }
+        func nonEmptyText(_ names: [String]) -> String? {
+            values.last(where: { names.contains($0.name) }).flatMap { text($0.value) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let alarmText = nonEmptyText(mapping.alarmTextMetrics)
+        let alarmSeverity = nonEmptyText(mapping.alarmSeverityMetrics)
+        let reason = nonEmptyText(mapping.reasonMetrics)
 
         for (name, value, time) in values {
             if mapping.stateMetrics.contains(name) {
@@ -244,7 +248,7 @@ public struct SparkplugHost: Sendable {
                 let code = active ? (alarmCode ?? "alarm") : (device.alarmCode ?? alarmCode ?? "alarm")
                 device.alarmCode = active ? code : nil
                 output.messages.append(MachineMessage(
-                    path: path, timestampMilliseconds: time, body: .alarm(code: code, text: active ? alarmText : nil, active: active, severity: nil)))
+                    path: path, timestampMilliseconds: time, body: .alarm(code: code, text: active ? alarmText : nil, active: active, severity: active ? alarmSeverity : nil)))
             } else if mapping.measurements.contains(name), let number = value.number {
                 output.messages.append(MachineMessage(
                     path: path, timestampMilliseconds: time, body: .measurement(characteristic: name, value: number, unit: nil)))

@@ -32,6 +32,7 @@ public struct SparkplugMapping: Sendable, Equatable, Decodable {
     public var alarmActiveMetrics: [String] = ["Alarm/Active"]
     public var alarmCodeMetrics: [String] = ["Alarm/Code"]
     public var alarmTextMetrics: [String] = ["Alarm/Text"]
+    public var alarmSeverityMetrics: [String] = ["Alarm/Severity"]
     /// Numeric metrics stored as measurements (quality characteristics, e.g. a gauge).
     public var measurements: [String] = []
 
@@ -42,6 +43,7 @@ public struct SparkplugMapping: Sendable, Equatable, Decodable {
         case stateMetrics = "state_metrics", stateValues = "state_values", reasonMetrics = "reason_metrics"
         case partMetrics = "part_metrics", alarmActiveMetrics = "alarm_active_metrics"
         case alarmCodeMetrics = "alarm_code_metrics", alarmTextMetrics = "alarm_text_metrics"
+        case alarmSeverityMetrics = "alarm_severity_metrics"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -63,6 +65,7 @@ public struct SparkplugMapping: Sendable, Equatable, Decodable {
         alarmActiveMetrics = try container.decodeIfPresent([String].self, forKey: .alarmActiveMetrics) ?? defaults.alarmActiveMetrics
         alarmCodeMetrics = try container.decodeIfPresent([String].self, forKey: .alarmCodeMetrics) ?? defaults.alarmCodeMetrics
         alarmTextMetrics = try container.decodeIfPresent([String].self, forKey: .alarmTextMetrics) ?? defaults.alarmTextMetrics
+        alarmSeverityMetrics = try container.decodeIfPresent([String].self, forKey: .alarmSeverityMetrics) ?? defaults.alarmSeverityMetrics
         measurements = try container.decodeIfPresent([String].self, forKey: .measurements) ?? defaults.measurements
     }
 

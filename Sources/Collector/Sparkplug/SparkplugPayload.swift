@@ -34,6 +34,15 @@ public struct SparkplugPayload: Sendable, Equatable {
         return payload
     }
 
+    /// The payload's bytes.
+    public func encoded() -> [UInt8] {
+        var payload = ProtobufWriter()
+        if let timestamp { payload.field(1, varint: timestamp) }
+        for metric in metrics { payload.field(2, bytes: metric.encoded()) }
+        if let seq { payload.field(3, varint: seq) }
+        return payload.bytes
+    }
+
     /// The host's rebirth request, sent as NCMD: a timestamp, no seq, and the one metric
     /// `Node Control/Rebirth` = true (Boolean).
     public static func rebirthRequest(timestamp: UInt64) -> [UInt8] {
@@ -89,6 +98,26 @@ public struct SparkplugMetric: Sendable, Equatable {
         self.datatype = datatype
         self.isNull = isNull
         self.raw = raw
+    }
+
+    func encoded() -> [UInt8] {
+        var metric = ProtobufWriter()
+        if let name { metric.field(1, bytes: Array(name.utf8)) }
+        if let alias { metric.field(2, varint: alias) }
+        if let timestamp { metric.field(3, varint: timestamp) }
+        if let datatype { metric.field(4, varint: UInt64(datatype)) }
+        if isNull { metric.field(7, varint: 1) }
+        switch raw {
+        case .int(let value): metric.field(10, varint: UInt64(value))
+        case .long(let value): metric.field(11, varint: value)
+        case .float(let value): metric.field(12, fixed32: value.bitPattern)
+        case .double(let value): metric.field(13, fixed64: value.bitPattern)
+        case .boolean(let value): metric.field(14, varint: value ? 1 : 0)
+        case .string(let value): metric.field(15, bytes: Array(value.utf8))
+        case .bytes(let value): metric.field(16, bytes: value)
+        case .unsupported, nil: break
+        }
+        return metric.bytes
     }
 
     static func decode(_ reader: inout ProtobufReader) throws(ProtobufReader.Failure) -> SparkplugMetric {
