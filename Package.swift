@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MQTT", targets: ["MQTT"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "Collector", targets: ["Collector"]),
+        .library(name: "Templating", targets: ["Templating"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,6 +52,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "Markdown", dependencies: ["CCmark"], swiftSettings: strictSettings),
+        // Mustache templates parsed once and rendered into bytes, escaped by default (the pages).
+        .target(name: "Templating", dependencies: ["Markup"], swiftSettings: strictSettings),
         // SVG charts drawn on the server (control charts now; timelines and Paretos later).
         .target(name: "Charts", dependencies: ["Markup"], swiftSettings: strictSettings),
         // HTML/XML escaping, shared by error pages, charts and the web app.
@@ -115,5 +118,6 @@ let package = Package(
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strictSettings),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"], swiftSettings: strictSettings),
+        .testTarget(name: "TemplatingTests", dependencies: ["Templating"], swiftSettings: strictSettings),
     ]
 )

@@ -16,7 +16,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "BenchShared", dependencies: [.product(name: "Mustache", package: "swift-mustache")]),
-        .executableTarget(name: "bench-mes", dependencies: ["BenchShared", .product(name: "HTTP", package: productPackage)]),
+        .executableTarget(
+            name: "bench-mes",
+            dependencies: ["BenchShared", .product(name: "HTTP", package: productPackage), .product(name: "Templating", package: productPackage)]),
         .executableTarget(name: "bench-hummingbird", dependencies: ["BenchShared", .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "sse-load"),
         .executableTarget(name: "bench-analytics", dependencies: [.product(name: "Domain", package: productPackage)]),

@@ -1,7 +1,30 @@
 import Foundation
 import Mustache
 
-/// The page both servers render: a line's 20 machines, about 2 KB of HTML, from one template.
+/// One machine row of the benchmark page; both servers render the same rows.
+public struct MachineRow: Sendable {
+    public let code: String
+    public let state: String
+    public let minutes: Int
+    public let order: String
+    public let good: Int
+    public let planned: Int
+
+    /// The line's 20 machines as a request numbered `tick` sees them (states rotate).
+    public static func line(tick: Int) -> [MachineRow] {
+        let states = ["running", "idle", "down", "setup"]
+        return (1...20).map { n in
+            MachineRow(
+                code: "M-\(n < 10 ? "0" : "")\(n)", state: states[(n + tick) % states.count], minutes: (n * 7 + tick) % 240,
+                order: "WO-\(24000 + n)", good: n * 37, planned: n * 40)
+        }
+    }
+}
+
+public let pageLine = "Line 2 — Machining"
+public let pageShift = "B"
+
+/// The page as Hummingbird renders it: swift-mustache, a line's 20 machines, about 2 KB of HTML.
 public struct PageFixture: Sendable {
     public let template: MustacheTemplate
 
@@ -12,18 +35,10 @@ public struct PageFixture: Sendable {
     /// Renders the page with fresh data, as a request would. Dictionaries, not structs, since
     /// swift-mustache renders them about three times faster (it reflects over structs).
     public func render(tick: Int) -> String {
-        let states = ["running", "idle", "down", "setup"]
-        let machines: [[String: Any]] = (1...20).map { n in
-            [
-                "code": "M-\(n < 10 ? "0" : "")\(n)",
-                "state": states[(n + tick) % states.count],
-                "minutes": (n * 7 + tick) % 240,
-                "order": "WO-\(24000 + n)",
-                "good": n * 37,
-                "planned": n * 40,
-            ]
+        let machines: [[String: Any]] = MachineRow.line(tick: tick).map { row in
+            ["code": row.code, "state": row.state, "minutes": row.minutes, "order": row.order, "good": row.good, "planned": row.planned]
         }
-        let context: [String: Any] = ["line": "Line 2 — Machining", "shift": "B", "machines": machines]
+        let context: [String: Any] = ["line": pageLine, "shift": pageShift, "machines": machines]
         return template.render(context)
     }
 }
