@@ -215,3 +215,59 @@ struct ProductionServiceTests {
         }
     }
 }
+
+extension ProductionServiceTests {
+    @Test func wip_followsPartsFromOperationToOperation_oldestFirst() throws {
+        try ProductionFixture.with { plant in
+            try plant.service.release(workOrder: "WO-1")
+            let turning = try plant.operationID("WO-1", 10)
+            let milling = try plant.operationID("WO-1", 20)
+            #expect(try plant.service.workInProcess(site: "S1").isEmpty)
+
+            try plant.service.perform(.start, operationID: turning)  // t = 0: 10 parts at turning
+            plant.time.advance(600)
+            try plant.service.report(operationID: turning, .good, quantity: 4)  // t = 600: 4 reach milling
+            plant.time.advance(600)
+            try plant.service.report(operationID: turning, .good, quantity: 3)  // t = 1200: 3 more
+            try plant.service.report(operationID: turning, .scrap, quantity: 1, reason: "DIM")
+            try plant.service.perform(.start, operationID: milling)
+            try plant.service.report(operationID: milling, .good, quantity: 2)  // uses the oldest lot first
+            plant.time.advance(300)  // t = 1500
+
+            let wip = try plant.service.workInProcess(site: "S1")
+            #expect(wip.map(\.operation) == ["0010 Turning", "0020 Milling"])
+            // Turning: 10 − 4 − 3 − 1 = 2 parts, there since t = 0.
+            #expect(wip[0] == WIPSummary(operation: "0010 Turning", quantity: 2, lots: 1, oldestAgeSeconds: 1500, meanAgeSeconds: 1500))
+            // Milling: 2 left of the lot from t = 600 (age 900), 3 from t = 1200 (age 300).
+            #expect(wip[1] == WIPSummary(operation: "0020 Milling", quantity: 5, lots: 2, oldestAgeSeconds: 900, meanAgeSeconds: (2 * 900 + 3 * 300) / 5.0))
+        }
+    }
+}
+
+extension ProductionServiceTests {
+    @Test func scheduleAttainment_countsOnlyOutputMadeByTheEndOfTheSiteLocalDueDay() throws {
+        try ProductionFixture.with { plant in
+            // Due 2026-11-23 in Berlin (the fixture clock starts 06:00 UTC = 07:00 local);
+            // WO-2 is due at 23:30 UTC, which is already the 24th in Berlin.
+            try plant.db.execute("UPDATE work_order SET due_at = '2026-11-23 16:00Z' WHERE number = 'WO-1'")
+            try plant.db.execute("UPDATE work_order SET due_at = '2026-11-23 23:30Z' WHERE number = 'WO-2'")
+            try plant.service.release(workOrder: "WO-1")
+            try plant.service.release(workOrder: "WO-2")
+            try plant.db.execute("UPDATE machine SET parallel_operations = true")
+            let last = try plant.operationID("WO-1", 20)
+            try plant.service.perform(.start, operationID: try plant.operationID("WO-1", 10))
+            try plant.service.perform(.start, operationID: last)
+            try plant.service.report(operationID: try plant.operationID("WO-1", 10), .good, quantity: 10)  // not the last operation
+            try plant.service.report(operationID: last, .good, quantity: 7)
+            plant.time.advance(17 * 3600)  // 23:00 UTC: past midnight in Berlin
+            try plant.service.report(operationID: last, .good, quantity: 3)
+
+            let days = try plant.service.scheduleAttainment(
+                site: "S1", from: Date(timeIntervalSince1970: 1_795_392_000), to: Date(timeIntervalSince1970: 1_795_392_000 + 3 * 86_400))
+            #expect(days == [
+                DayAttainment(day: "2026-11-23", planned: 10, produced: 7, attainment: 0.7),
+                DayAttainment(day: "2026-11-24", planned: 5, produced: 0, attainment: 0),
+            ])
+        }
+    }
+}
