@@ -18,13 +18,14 @@ trap 'psql "$MES_TEST_DATABASE_URL" -X -q -c "DROP DATABASE IF EXISTS $database 
 url="$base/$database"
 
 # expect NAME EXIT_CODE PATTERN -- COMMAND...: runs COMMAND, checks its exit code and that its
-# combined output matches PATTERN (an extended regex).
+# combined output matches PATTERN (an extended regex). The output is kept in $work/last.out.
 expect() {
     local name=$1 code=$2 pattern=$3
     shift 4
     local output actual
     output=$(env -u MES_DATABASE_URL "$@" 2>&1)
     actual=$?
+    printf '%s\n' "$output" >"$work/last.out"
     if [ "$actual" = "$code" ] && grep -Eq -- "$pattern" <<<"$output"; then
         passed=$((passed + 1))
         echo "ok   $name"
@@ -228,6 +229,26 @@ PY
     for _ in $(seq 1 100); do [ "$(psql "$url" -X -At -F ' ' -c "$stored_sql")" = "$published 20" ] && break; sleep 0.1; done
     expect "every simulated Sparkplug machine message was stored, and every machine has a status" 0 "^$published 20$" -- \
         psql "$url" -X -At -F ' ' -c "$stored_sql"
+    # A third-party peer: an edge node written with pysparkplug (scripts/spb-edge.py), through a
+    # seq gap, an unknown alias, a reconnect, a stale NDEATH and a counter reset.
+    if spb_python=$(scripts/spb-venv.sh 2>"$work/spb-venv.log"); then
+        peer_ignored_before=$(psql "$url" -X -At -c "SELECT count(*) FROM dead_letter WHERE reason LIKE 'NDEATH ignored%' AND topic LIKE '%Peer-Line%'")
+        expect "the pysparkplug edge node gets a rebirth request after a seq gap and after an unknown alias" 0 '"rebirths": 2' -- \
+            "$spb_python" scripts/spb-edge.py --url "$MES_TEST_MQTT_URL" --group Plant1 --node Peer-Line --device PEER-01 --cycles 10
+        expected_parts=$(grep -o '"parts": [0-9]*' "$work/last.out" 2>/dev/null | grep -o '[0-9]*$' || echo none)
+        peer_sql="SELECT (SELECT coalesce(sum(quantity), 0) FROM production_count c WHERE c.machine_id = m.id AND c.counter = 'total'),
+                         (SELECT count(*) FROM production_count c WHERE c.machine_id = m.id AND c.counter_reset),
+                         (SELECT count(*) FROM dead_letter WHERE reason LIKE 'unknown alias 99%'),
+                         (SELECT count(*) FROM dead_letter WHERE reason LIKE 'NDEATH ignored%' AND topic LIKE '%Peer-Line%') - $peer_ignored_before,
+                         s.state || '/' || coalesce(s.reason, '-')
+                  FROM machine m JOIN machine_status s ON s.machine_id = m.id WHERE m.code = 'PEER-01'"
+        for _ in $(seq 1 50); do psql "$url" -X -At -F ' ' -c "$peer_sql" | grep -q "offline/edge node offline$" && break; sleep 0.1; done
+        expect "pysparkplug peer: every part counted across the rebirths and the reset, the unknown alias and the stale NDEATH dead-lettered, offline at the real NDEATH" \
+            0 "^$expected_parts 1 1 1 offline/edge node offline$" -- psql "$url" -X -At -F ' ' -c "$peer_sql"
+    else
+        failed=$((failed + 1))
+        echo "FAIL the pysparkplug peer could not be installed: $(tail -3 "$work/spb-venv.log")"
+    fi
     kill -TERM "$collect_pid"
     wait "$collect_pid" 2>/dev/null || true
     expect "on SIGTERM the host publishes its STATE offline, retained" 0 '"online":false' -- \

@@ -4,7 +4,7 @@
 #   scripts/install-deps.sh [--browser]    (--browser adds chromium and its driver)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-packages=(libpq-dev postgresql libmosquitto-dev mosquitto mosquitto-clients libcmark-dev zlib1g-dev pkg-config curl)
+packages=(libpq-dev postgresql libmosquitto-dev mosquitto mosquitto-clients libcmark-dev zlib1g-dev pkg-config curl python3-venv)
 [ "${1:-}" = "--browser" ] && packages+=(chromium chromium-driver)
 
 missing=()
