@@ -59,13 +59,15 @@ let package = Package(
         // HTML/XML escaping, shared by error pages, charts and the web app.
         .target(name: "Markup", swiftSettings: strictSettings),
         .target(name: "Config", swiftSettings: strictSettings),
+        // Any JSON value, for payloads whose shape depends on their content.
+        .target(name: "JSON", swiftSettings: strictSettings),
 
         // Pure plant rules: no I/O, no dependencies (SPC now; OEE, states, shifts to come).
         .target(name: "Domain", dependencies: ["CivilDate"], swiftSettings: strictSettings),
         // MQTT ingestion: dialects decoded into machine messages (the collector grows here).
         .target(
             name: "Collector",
-            dependencies: ["Domain", "MQTT", "Services", "Workers", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Domain", "JSON", "MQTT", "Services", "Workers", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // The one service layer: every business rule and transaction, shared by the web app, the
@@ -75,6 +77,9 @@ let package = Package(
             dependencies: ["Domain", "Postgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        // Tryton as the ERP: a JSON-RPC client and the connector that pulls orders and pushes the
+        // outbox (URLSession from FoundationNetworking for HTTP and HTTPS).
+        .target(name: "Tryton", dependencies: ["CivilDate", "JSON", "Services"], swiftSettings: strictSettings),
         // A deterministic plant for demos, tests and benchmarks (mes simulate).
         .target(name: "Simulation", dependencies: ["Domain"], swiftSettings: strictSettings),
         // Offline analyses for the command line (mes spc, mes oee): files in, stable JSON out.
@@ -93,6 +98,7 @@ let package = Package(
                 "Postgres",
                 "Services",
                 "Simulation",
+                "Tryton",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -105,7 +111,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain"], swiftSettings: strictSettings),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Snapshots"], swiftSettings: strictSettings),
         .testTarget(
-            name: "CollectorTests", dependencies: ["Collector", "Domain", "MQTT", "Postgres", "Services", "TestSupport"],
+            name: "CollectorTests", dependencies: ["Collector", "Domain", "JSON", "MQTT", "Postgres", "Services", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Domain", "Collector", "Services"], swiftSettings: strictSettings),
@@ -114,6 +120,8 @@ let package = Package(
         // Fresh throwaway databases for the tests that need PostgreSQL.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TrytonTests", dependencies: ["Tryton", "Services", "Postgres", "JSON", "HTTP", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Domain", "Postgres", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strictSettings),

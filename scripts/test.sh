@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from nothing: installs the Debian packages it needs (as root), starts its
-# own PostgreSQL and Mosquitto on free loopback ports, builds, runs `swift test`, checks the `mes`
-# command end to end and lints the Dockerfile, then stops everything it started.
+# own PostgreSQL, Mosquitto and Tryton (the ERP) on free loopback ports, builds, runs `swift test`,
+# checks the `mes` command end to end and lints the Dockerfile, then stops everything it started.
+# Tryton installs from PyPI into a cached venv and activates its modules (1-3 minutes cold); it
+# starts in the background while Swift builds.
 #   scripts/test.sh                  everything
 #   scripts/test.sh --filter PGPool  only the Swift tests matching the filter (and the CLI checks)
 set -euo pipefail
@@ -17,7 +19,10 @@ step() { echo "== $* ($(( $(date +%s) - started )) s)"; }
 step "installing packages"
 scripts/install-deps.sh
 
+tryton_pid=''
 cleanup() {
+    [ -n "$tryton_pid" ] && kill "$tryton_pid" 2>/dev/null && wait "$tryton_pid" 2>/dev/null || true
+    [ -n "${MES_TRYTON_STATE_DIR:-}" ] && scripts/tryton-down.sh --purge "$MES_TRYTON_STATE_DIR" || true
     [ -n "${MES_MQTT_RUN_DIR:-}" ] && scripts/mqtt-down.sh "$MES_MQTT_RUN_DIR" || true
     [ -n "${MES_PG_RUN_DIR:-}" ] && scripts/pg-down.sh "$MES_PG_RUN_DIR" || true
 }
@@ -28,8 +33,24 @@ step "starting PostgreSQL and Mosquitto"
 pgenv=$(scripts/pg-up.sh) && eval "$pgenv"
 mqttenv=$(scripts/mqtt-up.sh) && eval "$mqttenv"
 
+step "starting Tryton in the background"
+MES_TRYTON_STATE_DIR=$(mktemp -d /tmp/mes-tryton-XXXXXX)
+export MES_TRYTON_STATE_DIR
+tryton_out=$MES_TRYTON_STATE_DIR.env
+MES_TRYTON_STATE_DIR=$MES_TRYTON_STATE_DIR scripts/tryton-up.sh >"$tryton_out" 2>"$tryton_out.log" &
+tryton_pid=$!
+
 step "building"
 swift build --build-tests
+
+step "waiting for Tryton"
+status=0
+wait "$tryton_pid" || status=$?
+tryton_pid=''
+cat "$tryton_out.log"
+[ "$status" = 0 ] || die "Tryton did not start (exit $status)"
+tryton_env=$(cat "$tryton_out") && eval "$tryton_env"
+rm -f "$tryton_out" "$tryton_out.log"
 
 step "running swift test"
 swift test --skip-build "${filter[@]}"

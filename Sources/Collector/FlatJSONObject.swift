@@ -1,3 +1,5 @@
+import JSON
+
 /// A fast reader for the common payload: one JSON object whose values are strings, numbers,
 /// booleans or null. It returns nil for anything else (nested values, or input that is not
 /// strict RFC 8259 JSON), and the caller falls back to Foundation's decoder, which handles

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Domain
+import JSON
 
 /// The plain JSON dialect: topics `mes/<site>/<area>/<line>/<machine>/<kind>` with a JSON
 /// object as payload. Schemas in docs/mqtt.md.
@@ -111,25 +112,5 @@ public enum JSONDialect {
         let value = try number(object, key)
         guard value == value.rounded(), abs(value) < 9e15 else { throw DeadLetterReason("\(key) must be a whole number") }
         return Int64(value)
-    }
-}
-
-/// Any JSON value, for payloads whose shape depends on their kind.
-enum JSONValue: Decodable, Equatable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
     }
 }

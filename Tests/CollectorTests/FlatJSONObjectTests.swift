@@ -1,3 +1,4 @@
+import JSON
 @testable import Collector
 import Foundation
 import Testing

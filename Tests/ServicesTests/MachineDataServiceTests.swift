@@ -17,9 +17,7 @@ struct MachineDataServiceTests {
 
     /// A migrated database with site S1 (Europe/Berlin), area A1 and line L1.
     static func withPlant<T>(_ policy: UnknownMachinePolicy = .register, _ body: (MachineDataService, PGConnection, String) throws -> T) throws -> T {
-        try TestDatabase.withFresh { url in
-            let db = try PGConnection.connect(url: url, applicationName: "mes-tests")
-            try PGMigrator(migrations: try PGMigration.load(directory: TestDatabase.productMigrations)).migrate(on: db)
+        try TestDatabase.withMigrated { url, db in
             try db.execute("INSERT INTO site (code, name, time_zone) VALUES ('S1', 'Plant 1', 'Europe/Berlin')")
             try db.execute("INSERT INTO area (site_id, code, name) SELECT id, 'A1', 'Machining' FROM site")
             try db.execute("INSERT INTO line (area_id, code, name) SELECT id, 'L1', 'Line 1' FROM area")

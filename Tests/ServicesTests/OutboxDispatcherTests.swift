@@ -17,7 +17,7 @@ final class RecordingERP: ERPConnector {
     func fail(_ key: String, times: Int) { state.withLock { $0.failures[key] = times } }
     var pushed: [String] { state.withLock { $0.pushed } }
 
-    func push(_ message: OutboxMessage, idempotencyKey: String) throws(ERPError) -> String {
+    func push(_ message: OutboxMessage, idempotencyKey: String) throws(ERPError) -> ERPReceipt {
         if latency > 0 { Thread.sleep(forTimeInterval: latency) }
         let failing = state.withLock { state -> Bool in
             if let left = state.failures[idempotencyKey], left > 0 {
@@ -28,7 +28,7 @@ final class RecordingERP: ERPConnector {
             return false
         }
         if failing { throw ERPError(.unreachable, "connection refused") }
-        return "ok \(idempotencyKey)"
+        return .sent("ok \(idempotencyKey)")
     }
 }
 

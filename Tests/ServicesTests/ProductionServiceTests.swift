@@ -21,9 +21,7 @@ struct ProductionFixture {
     let service: ProductionService
 
     static func with<T>(_ body: (ProductionFixture) throws -> T) throws -> T {
-        try TestDatabase.withFresh { url in
-            let db = try PGConnection.connect(url: url, applicationName: "mes-tests")
-            try PGMigrator(migrations: try PGMigration.load(directory: TestDatabase.productMigrations)).migrate(on: db)
+        try TestDatabase.withMigrated { url, db in
             try db.executeScript(unsafeSQL: """
                 INSERT INTO site (code, name, time_zone) VALUES ('S1', 'Plant 1', 'Europe/Berlin');
                 INSERT INTO area (site_id, code, name) SELECT id, 'A1', 'Machining' FROM site;

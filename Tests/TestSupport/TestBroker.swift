@@ -10,7 +10,7 @@ public final class TestBroker {
         self.port = port
         self.runDirectory = runDirectory
     }
-    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts")
 
     public static func start(port: Int? = nil) throws -> TestBroker {
@@ -32,7 +32,7 @@ public final class TestBroker {
     /// Runs a script as a shell would: signals unblocked and at their default actions. The test
     /// runner's threads block some signals, a spawned broker would inherit that mask, and
     /// mosquitto restores the inherited mask while it waits, so it would never see SIGTERM.
-    static func runScript(_ path: String, arguments: [String], environment: [String: String]) throws -> (Int32, String) {
+    public static func runScript(_ path: String, arguments: [String], environment: [String: String]) throws -> (Int32, String) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw POSIXError(.EIO) }
         var actions = posix_spawn_file_actions_t()

@@ -62,6 +62,16 @@ public enum TestDatabase {
         try withFresh { url in try body(try PGConnection.connect(url: url, applicationName: "mes-tests")) }
     }
 
+    /// A fresh database with the product's migrations applied: `body` gets its URL and a
+    /// connection to it.
+    public static func withMigrated<T>(_ body: (String, PGConnection) throws -> T) throws -> T {
+        try withFresh { url in
+            let db = try PGConnection.connect(url: url, applicationName: "mes-tests")
+            try PGMigrator(migrations: try PGMigration.load(directory: productMigrations)).migrate(on: db)
+            return try body(url, db)
+        }
+    }
+
     /// The product's `Migrations/` folder.
     public static let productMigrations: String = {
         let support = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

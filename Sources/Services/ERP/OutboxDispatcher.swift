@@ -38,11 +38,13 @@ public final class OutboxDispatcher: Sendable {
 
     public struct Report: Sendable, Equatable {
         public var sent: Int
+        public var skipped: Int
         public var retried: Int
         public var dead: Int
 
-        public init(sent: Int = 0, retried: Int = 0, dead: Int = 0) {
+        public init(sent: Int = 0, skipped: Int = 0, retried: Int = 0, dead: Int = 0) {
             self.sent = sent
+            self.skipped = skipped
             self.retried = retried
             self.dead = dead
         }
@@ -56,6 +58,7 @@ public final class OutboxDispatcher: Sendable {
             guard let outcome = try sendNext() else { break }
             switch outcome {
             case "sent": report.sent += 1
+            case "skipped": report.skipped += 1
             case "dead": report.dead += 1
             default: report.retried += 1
             }
@@ -74,7 +77,7 @@ public final class OutboxDispatcher: Sendable {
             guard let (id, key, kind, payload, attempts) = try db.query("""
                 SELECT o.id, o.idempotency_key, o.kind, o.payload::text, o.attempts FROM erp_outbox o
                 WHERE o.state = 'pending' AND o.next_attempt_at <= now()
-                  AND NOT EXISTS (SELECT 1 FROM erp_outbox e WHERE e.stream = o.stream AND e.id < o.id AND e.state <> 'sent')
+                  AND NOT EXISTS (SELECT 1 FROM erp_outbox e WHERE e.stream = o.stream AND e.id < o.id AND e.state IN ('pending', 'dead'))
                 ORDER BY o.next_attempt_at, o.id
                 LIMIT 1 FOR UPDATE SKIP LOCKED
                 """).decode((Int64, String, String, String, Int).self).first
@@ -85,10 +88,11 @@ public final class OutboxDispatcher: Sendable {
             var detail = ""
             do {
                 let message = try OutboxMessage.decode(kind: kind, payload: payload)
-                detail = try connector.push(message, idempotencyKey: key)
-                outcome = "sent"
+                let receipt = try connector.push(message, idempotencyKey: key)
+                detail = receipt.answer
+                outcome = receipt.skipped ? "skipped" : "sent"
                 try db.execute("""
-                    UPDATE erp_outbox SET state = 'sent', attempts = \(attempt), sent_at = now(), erp_answer = \(detail), last_error = NULL
+                    UPDATE erp_outbox SET state = \(outcome), attempts = \(attempt), sent_at = now(), erp_answer = \(detail), last_error = NULL
                     WHERE id = \(id)
                     """)
             } catch {

@@ -132,10 +132,23 @@ public struct ERPError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(kind.rawValue): \(message)" }
 }
 
+/// What the ERP did with a message, for the ledger.
+public struct ERPReceipt: Sendable, Equatable {
+    /// The ERP's answer in a line or two (the records it made or found).
+    public var answer: String
+    /// True when the ERP has nothing to record for this message (an order that did not come
+    /// from it, an operation it keeps no timesheet for): the entry is marked `skipped`, not
+    /// `sent`, so the ledger does not claim what did not happen.
+    public var skipped: Bool
+
+    public static func sent(_ answer: String) -> ERPReceipt { ERPReceipt(answer: answer, skipped: false) }
+    public static func skipped(_ reason: String) -> ERPReceipt { ERPReceipt(answer: reason, skipped: true) }
+}
+
 /// An ERP the MES pushes floor events to. `push` must be idempotent for the entry's key: after
 /// a crash between the ERP's commit and ours, the same entry is pushed again and must not
 /// create a second record.
 public protocol ERPConnector: Sendable {
-    /// Sends one message; returns the ERP's answer in a line or two, for the ledger.
-    func push(_ message: OutboxMessage, idempotencyKey: String) throws(ERPError) -> String
+    /// Sends one message and says what the ERP made of it.
+    func push(_ message: OutboxMessage, idempotencyKey: String) throws(ERPError) -> ERPReceipt
 }
