@@ -74,7 +74,7 @@ let package = Package(
         // collector, the ERP sync and the command line.
         .target(
             name: "Services",
-            dependencies: ["Domain", "Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Domain", "Postgres", "Workers", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Tryton as the ERP: a JSON-RPC client and the connector that pulls orders and pushes the
@@ -121,7 +121,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
-            name: "TrytonTests", dependencies: ["Tryton", "Services", "Postgres", "JSON", "HTTP", "TestSupport"], swiftSettings: strictSettings),
+            name: "TrytonTests", dependencies: ["Tryton", "Services", "Domain", "Postgres", "JSON", "HTTP", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Domain", "Postgres", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strictSettings),

@@ -255,5 +255,31 @@ PY
         mosquitto_sub "${mqtt_args[@]}" -t "spBv1.0/STATE/mes-cli-$$" -C 1 -W 5
 fi
 
+# The ERP jobs against the test Tryton (scripts/tryton-up.sh), reset to its seed first.
+if [ -n "${MES_TEST_TRYTON_URL:-}" ] && [ -n "${MES_TRYTON_STATE_DIR:-}" ]; then
+    MES_TRYTON_RESET=1 scripts/tryton-up.sh >/dev/null 2>"$work/tryton-reset.log" \
+        || { failed=$((failed + 1)); echo "FAIL Tryton could not be reset: $(tail -3 "$work/tryton-reset.log")"; }
+    psql "$url" -X -q -c "INSERT INTO site (code, name, time_zone) VALUES ('ERP1', 'ERP plant', 'Europe/Berlin') ON CONFLICT DO NOTHING" >/dev/null
+    erp=(env MES_DATABASE_URL="$url" MES_ERP_URL="$MES_TEST_TRYTON_URL" MES_ERP_DATABASE="$MES_TEST_TRYTON_DATABASE"
+         MES_ERP_USER="$MES_TEST_TRYTON_USER" MES_ERP_PASSWORD="$MES_TEST_TRYTON_PASSWORD" MES_ERP_SITE=ERP1 MES_NODE=cli)
+    expect "mes sync --once pulls Tryton's two open orders" 0 '"work_orders":\{"created":2,' -- "${erp[@]}" "$mes" sync --once
+    expect "a second mes sync --once finds them unchanged" 0 '"work_orders":\{"created":0,"skipped":0,"unchanged":2,"updated":0\}' -- \
+        "${erp[@]}" "$mes" sync --once
+    expect "the pulled orders are released with Tryton's operations" 0 "^1 released 3 2 released 3$" -- \
+        psql "$url" -X -At -c "SELECT string_agg(number || ' ' || state || ' ' || (SELECT count(*) FROM work_order_operation o WHERE o.work_order_id = w.id), ' ' ORDER BY number) FROM work_order w"
+    expect "mes sync names an unreachable ERP and exits 1" 1 "unreachable: http://127.0.0.1:1/" -- \
+        "${erp[@]}" MES_ERP_URL=http://127.0.0.1:1 "$mes" sync --once
+    expect "a wrong ERP password is refused, not retried forever" 1 "refused: Tryton refused common.db.login" -- \
+        "${erp[@]}" MES_ERP_PASSWORD=wrong "$mes" sync --once
+    expect "MES_ERP_URL without its database names the missing setting" 64 "MES_ERP_DATABASE: MES_ERP_URL is set" -- \
+        env MES_ERP_URL=http://127.0.0.1:8000 "$mes" config
+    expect "mes outbox list prints the (empty) ledger" 0 "^$" -- env MES_DATABASE_URL="$url" "$mes" outbox list --state dead
+    expect "mes outbox replay refuses an entry that is not dead" 1 "entry 42 does not exist or is not dead" -- \
+        env MES_DATABASE_URL="$url" "$mes" outbox replay 42
+else
+    failed=$((failed + 1))
+    echo "FAIL no test Tryton: MES_TEST_TRYTON_URL and MES_TRYTON_STATE_DIR are not set (scripts/test.sh starts it)"
+fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -28,6 +28,15 @@ public struct MESConfiguration: Sendable, Equatable {
     /// `register` or `refuse` messages from machines the plant model lacks (`MES_UNKNOWN_MACHINES`).
     public var unknownMachines: String
 
+    /// The ERP the sync jobs pull from and push to (`MES_ERP_URL` and friends); nil when none.
+    public var erp: ERPEndpoint?
+    /// Seconds between pulls from the ERP (`MES_ERP_PULL_INTERVAL`).
+    public var erpPullInterval: Double
+    /// Seconds between passes over the outbox (`MES_ERP_PUSH_INTERVAL`).
+    public var erpPushInterval: Double
+    /// This process's name in the outbox ledger and the pull log (`MES_NODE`; default the host name).
+    public var node: String?
+
     public static let defaultPoolSize = 8
     public static let defaultHTTPAddress = HostPort(host: "127.0.0.1", port: 8080)
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -77,10 +86,22 @@ public struct MESConfiguration: Sendable, Equatable {
         guard ["register", "refuse"].contains(unknownMachines) else {
             throw ConfigurationError(setting: "MES_UNKNOWN_MACHINES", "'\(unknownMachines)' is neither register nor refuse")
         }
+        erp = try ERPEndpoint(url: value("MES_ERP_URL"), value: value)
+        erpPullInterval = try Self.seconds(value("MES_ERP_PULL_INTERVAL"), "MES_ERP_PULL_INTERVAL") ?? 60
+        erpPushInterval = try Self.seconds(value("MES_ERP_PUSH_INTERVAL"), "MES_ERP_PUSH_INTERVAL") ?? 2
+        node = value("MES_NODE")
         logLevel = value("MES_LOG_LEVEL")?.lowercased() ?? "info"
         guard Self.logLevels.contains(logLevel) else {
             throw ConfigurationError(setting: "MES_LOG_LEVEL", "'\(logLevel)' is not one of \(Self.logLevels.joined(separator: ", "))")
         }
+    }
+
+    static func seconds(_ text: String?, _ setting: String) throws(ConfigurationError) -> Double? {
+        guard let text else { return nil }
+        guard let seconds = Double(text), seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+            throw ConfigurationError(setting: setting, "'\(text)' is not a number of seconds from 0 to 86400")
+        }
+        return seconds
     }
 
     /// The database URL, or an error that says how to give one.
@@ -92,6 +113,39 @@ public struct MESConfiguration: Sendable, Equatable {
         }
         return databaseURL
     }
+}
+
+/// A Tryton server the MES syncs with, and the site its orders are for.
+public struct ERPEndpoint: Sendable, Equatable, CustomStringConvertible {
+    /// Base URL, `http://` or `https://` (`MES_ERP_URL`).
+    public var url: String
+    /// Tryton's database (`MES_ERP_DATABASE`).
+    public var database: String
+    /// The integration user (`MES_ERP_USER`) and its password (`MES_ERP_PASSWORD`).
+    public var user: String
+    public var password: String
+    /// The MES site code pulled orders and work centers belong to (`MES_ERP_SITE`).
+    public var site: String
+
+    /// Nil when `url` is nil; otherwise every other setting is required.
+    init?(url: String?, value: (String) -> String?) throws(ConfigurationError) {
+        guard let url else { return nil }
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw ConfigurationError(setting: "MES_ERP_URL", "'\(url)' must start with http:// or https://")
+        }
+        func required(_ name: String, _ what: String) throws(ConfigurationError) -> String {
+            guard let text = value(name) else { throw ConfigurationError(setting: name, "MES_ERP_URL is set, so \(what) is needed too") }
+            return text
+        }
+        self.url = url
+        database = try required("MES_ERP_DATABASE", "Tryton's database name")
+        user = try required("MES_ERP_USER", "the Tryton user the MES acts as")
+        password = try required("MES_ERP_PASSWORD", "that user's password")
+        site = try required("MES_ERP_SITE", "the code of the MES site its orders are for")
+    }
+
+    /// The endpoint without the password.
+    public var description: String { "\(url) database \(database) as \(user), site \(site)" }
 }
 
 /// A setting that cannot be used, named by its environment variable.

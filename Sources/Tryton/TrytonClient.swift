@@ -38,7 +38,7 @@ public struct TrytonSettings: Sendable, Equatable {
 /// them; URLSession asks for gzip and decompresses, so both cases read right.
 public final class TrytonClient: Sendable {
     public let settings: TrytonSettings
-    nonisolated(unsafe) private let session: URLSession
+    private let session: URLSession
     private let state = Mutex<Login?>(nil)
 
     /// A session and what Tryton says about its user.

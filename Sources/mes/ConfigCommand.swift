@@ -25,6 +25,10 @@ struct ConfigCommand: ParsableCommand {
         print("MES_SPOOL_DIR           \(configuration.spoolDirectory)")
         print("MES_UNKNOWN_MACHINES    \(configuration.unknownMachines)")
         print("MES_HTTP_ADDRESS        \(configuration.httpAddress)")
+        print("MES_ERP_URL             \(configuration.erp?.description ?? "(not set: no ERP jobs)")")
+        print("MES_ERP_PULL_INTERVAL   \(configuration.erpPullInterval) s")
+        print("MES_ERP_PUSH_INTERVAL   \(configuration.erpPushInterval) s")
+        print("MES_NODE                \(configuration.node ?? "(the host name)")")
         print("MES_LOG_LEVEL           \(configuration.logLevel)")
     }
 }

@@ -4,6 +4,7 @@ import Config
 import HTTP
 import Logging
 import Postgres
+import Services
 
 /// `mes serve`: the web server. For now: health, static files and the live event stream;
 /// the pages arrive with the web-application issue.
@@ -17,7 +18,7 @@ struct ServeCommand: ParsableCommand {
             is published to the event stream (the last hop of the live path), and /health \
             checks the database. On SIGTERM or SIGINT it stops accepting connections, lets \
             requests in flight finish, ends event streams with a final 'shutdown' event, and \
-            exits within the grace period.
+            exits within the grace period. With an ERP configured (MES_ERP_URL) it also runs             the ERP jobs of 'mes sync' unless --no-sync.
             """
     )
 
@@ -28,6 +29,9 @@ struct ServeCommand: ParsableCommand {
 
     @Option(name: .customLong("public"), help: "Folder of static files (env: MES_PUBLIC_DIR; default: ./Public, then next to the executable).")
     var publicDirectory: String?
+
+    @Flag(help: "Do not run the ERP jobs (pull and outbox) in this process, e.g. when 'mes sync' runs them elsewhere.")
+    var noSync = false
 
     @Option(help: "Seconds to drain on shutdown before closing what is left.")
     var gracePeriod: Double = 10
@@ -44,6 +48,8 @@ struct ServeCommand: ParsableCommand {
         let pool = configuration.databaseURL.map { PGPool(configuration: PGPoolConfiguration(url: $0, maxConnections: configuration.databasePoolSize)) }
         let listener = configuration.databaseURL.map { PGListener(url: $0, channels: ["mes_events"], logger: logger) }
         if let listener { Self.relay(listener, to: hub) }
+        let jobs = noSync ? nil : pool.flatMap { SyncCommand.jobs(configuration, pool: $0, logger: logger) }
+        jobs?.start()
 
         var router = Router()
         try router.get("/health") { _, _ in
@@ -71,6 +77,7 @@ struct ServeCommand: ParsableCommand {
         let signal = TerminationSignals.wait()
         logger.info("received signal \(signal); draining for up to \(gracePeriod) s")
         server.shutdown(gracePeriod: gracePeriod)
+        jobs?.stop()
         listener?.stop()
         pool?.close()
     }
