@@ -59,6 +59,8 @@ let package = Package(
         // HTML/XML escaping, shared by error pages, charts and the web app.
         .target(name: "Markup", swiftSettings: strictSettings),
         .target(name: "Config", swiftSettings: strictSettings),
+        // SHA-256 and HMAC-SHA-256: API token hashes, webhook signatures.
+        .target(name: "Digest", swiftSettings: strictSettings),
         // Any JSON value, for payloads whose shape depends on their content.
         .target(name: "JSON", swiftSettings: strictSettings),
 
@@ -74,12 +76,16 @@ let package = Package(
         // collector, the ERP sync and the command line.
         .target(
             name: "Services",
-            dependencies: ["Domain", "Postgres", "Workers", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Digest", "Domain", "Postgres", "Workers", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Tryton as the ERP: a JSON-RPC client and the connector that pulls orders and pushes the
         // outbox (URLSession from FoundationNetworking for HTTP and HTTPS).
         .target(name: "Tryton", dependencies: ["CivilDate", "JSON", "Services"], swiftSettings: strictSettings),
+        // The web application: the REST API now, the pages with the web-application issue.
+        .target(
+            name: "Web", dependencies: ["Domain", "HTTP", "JSON", "Postgres", "Services", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
         // A deterministic plant for demos, tests and benchmarks (mes simulate).
         .target(name: "Simulation", dependencies: ["Domain"], swiftSettings: strictSettings),
         // Offline analyses for the command line (mes spc, mes oee): files in, stable JSON out.
@@ -99,6 +105,7 @@ let package = Package(
                 "Services",
                 "Simulation",
                 "Tryton",
+                "Web",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -116,6 +123,9 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Domain", "Collector", "Services"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "WebTests", dependencies: ["Web", "HTTP", "Services", "Domain", "Postgres", "JSON", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "DigestTests", dependencies: ["Digest"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
         // Fresh throwaway databases for the tests that need PostgreSQL.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport", swiftSettings: strictSettings),

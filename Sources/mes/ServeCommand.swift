@@ -5,6 +5,7 @@ import HTTP
 import Logging
 import Postgres
 import Services
+import Web
 
 /// `mes serve`: the web server. For now: health, static files and the live event stream;
 /// the pages arrive with the web-application issue.
@@ -13,8 +14,9 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Run the web server until SIGTERM or SIGINT, then drain gracefully.",
         discussion: """
-            Serves /health, static files from Public/ under /static/, and server-sent events \
-            under /events. With a database configured, every NOTIFY on the channel mes_events \
+            Serves /health, static files from Public/ under /static/, server-sent events \
+            under /events and, with a database, the REST API under /api/v1 (docs/api.md). With \
+            a database configured, every NOTIFY on the channel mes_events \
             is published to the event stream (the last hop of the live path), and /health \
             checks the database. On SIGTERM or SIGINT it stops accepting connections, lets \
             requests in flight finish, ends event streams with a final 'shutdown' event, and \
@@ -60,6 +62,10 @@ struct ServeCommand: ParsableCommand {
             } catch {
                 throw HTTPError(.serviceUnavailable, "The database is not reachable.")
             }
+        }
+        if let pool {
+            try APIv1(pool: pool, production: ProductionService(pool: pool), plant: PlantReadService(pool: pool), logger: logger)
+                .register(on: &router)
         }
         let folder = try locateFolder("Public", configured: configuration.publicDirectory, setting: "MES_PUBLIC_DIR", flag: "--public")
         let files = try StaticFiles(root: folder)

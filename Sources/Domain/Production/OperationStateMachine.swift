@@ -42,6 +42,10 @@ public struct ProductionRuleError: Error, Sendable, Equatable, CustomStringConve
         case reasonRequired = "reason_required"
         case notFound = "not_found"
         case operatorNotSignedIn = "operator_not_signed_in"
+        /// A request or file the rules cannot take (a missing field, an unknown scope).
+        case invalidInput = "invalid_input"
+        /// An order the floor has started: the ERP's changes no longer apply to it.
+        case orderStarted = "order_started"
     }
 
     public let code: Code

@@ -47,21 +47,26 @@ public final class ProductionService: Sendable {
             guard state == WorkOrderState.planned.rawValue else {
                 throw ProductionRuleError(.invalidTransition, "work order \(number) is \(state), not planned; it cannot be released again")
             }
-            try db.execute("""
-                INSERT INTO work_order_operation (work_order_id, routing_operation_id, sequence, name, machine_id, ideal_cycle_seconds)
-                SELECT wo.id, ro.id, ro.sequence, ro.name, ro.machine_id, ro.ideal_cycle_seconds
-                FROM work_order wo JOIN routing_operation ro ON ro.routing_id = wo.routing_id
-                WHERE wo.id = \(orderID)
-                  AND NOT EXISTS (SELECT 1 FROM work_order_operation x WHERE x.work_order_id = wo.id)
-                """)
-            guard try db.query("SELECT 1 FROM work_order_operation WHERE work_order_id = \(orderID)").rowCount > 0 else {
-                throw ProductionRuleError(.notFound, "work order \(number) has no operations and no routing to take them from")
-            }
-            try db.execute("""
-                UPDATE work_order SET state = 'released', released_at = \(clock()), updated_at = now() WHERE id = \(orderID)
-                """)
-            return try operations(workOrderID: orderID, db)
+            return try release(orderID: orderID, number: number, db)
         }
+    }
+
+    /// Releases a planned order locked by the caller.
+    func release(orderID: Int64, number: String, _ db: PGConnection) throws -> [OperationStatus] {
+        try db.execute("""
+            INSERT INTO work_order_operation (work_order_id, routing_operation_id, sequence, name, machine_id, ideal_cycle_seconds)
+            SELECT wo.id, ro.id, ro.sequence, ro.name, ro.machine_id, ro.ideal_cycle_seconds
+            FROM work_order wo JOIN routing_operation ro ON ro.routing_id = wo.routing_id
+            WHERE wo.id = \(orderID)
+              AND NOT EXISTS (SELECT 1 FROM work_order_operation x WHERE x.work_order_id = wo.id)
+            """)
+        guard try db.query("SELECT 1 FROM work_order_operation WHERE work_order_id = \(orderID)").rowCount > 0 else {
+            throw ProductionRuleError(.notFound, "work order \(number) has no operations and no routing to take them from")
+        }
+        try db.execute("""
+            UPDATE work_order SET state = 'released', released_at = \(clock()), updated_at = now() WHERE id = \(orderID)
+            """)
+        return try operations(workOrderID: orderID, db)
     }
 
     /// Assigns an operation to a machine (by code, within the order's site) and, optionally,

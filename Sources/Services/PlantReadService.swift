@@ -1,0 +1,112 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Domain
+import Postgres
+
+/// Read models of the plant for the API and the pages: each machine's live state and its OEE
+/// over a window, computed from the stored intervals and counts by `Domain.OEECalculator`.
+public final class PlantReadService: Sendable {
+    let pool: PGPool
+    let clock: @Sendable () -> Date
+
+    public init(pool: PGPool, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.pool = pool
+        self.clock = clock
+    }
+
+    public struct MachineLiveState: Sendable, Equatable {
+        public var machine: String
+        public var name: String
+        public var line: String?
+        /// running, idle, unplanned_stop, setup, planned_stop or offline; nil before any data.
+        public var state: String?
+        public var reason: String?
+        public var since: Date?
+    }
+
+    public func machineStates(site: String) throws -> [MachineLiveState] {
+        try pool.withConnection { db in
+            guard try db.query("SELECT 1 FROM site WHERE code = \(site)").rowCount > 0 else {
+                throw ProductionRuleError(.notFound, "there is no site \(site)")
+            }
+            return try db.query("""
+                SELECT m.code, m.name, l.code, st.state, st.reason, st.since FROM machine m JOIN site s ON s.id = m.site_id
+                LEFT JOIN line l ON l.id = m.line_id LEFT JOIN machine_status st ON st.machine_id = m.id
+                WHERE s.code = \(site) AND m.active ORDER BY m.code
+                """).decode((String, String, String?, String?, String?, Date?).self).map {
+                MachineLiveState(machine: $0.0, name: $0.1, line: $0.2, state: $0.3, reason: $0.4, since: $0.5)
+            }
+        }
+    }
+
+    /// One machine's OEE over the window, or why it has none.
+    public struct MachineOEE: Sendable, Equatable {
+        public var machine: String
+        public var result: OEECalculator.Result?
+        /// Set when the stored data could not be computed (overlapping intervals).
+        public var error: String?
+        /// Parts counted on the machine that no routing gives an ideal cycle time for there:
+        /// left out of performance, listed so nobody trusts a number blindly.
+        public var partsWithoutIdealCycle: [String]
+    }
+
+    /// OEE of every active machine of `site` over `[from, to)`; the part of the window after
+    /// now is left out.
+    public func oee(site: String, from: Date, to: Date) throws -> [MachineOEE] {
+        let end = min(to, clock())
+        guard end > from else { throw ProductionRuleError(.invalidInput, "the window must end after it starts, and start before now") }
+        return try pool.withConnection { db in
+            let machines = try db.query("""
+                SELECT m.id, m.code FROM machine m JOIN site s ON s.id = m.site_id WHERE s.code = \(site) AND m.active ORDER BY m.code
+                """).decode((Int64, String).self)
+            let siteExists = try db.query("SELECT 1 FROM site WHERE code = \(site)").rowCount > 0
+            guard siteExists else {
+                throw ProductionRuleError(.notFound, "there is no site \(site)")
+            }
+            var results: [MachineOEE] = []
+            for (id, code) in machines {
+                // Whole intervals: the calculator clips them, and judges small stops by their whole length.
+                let intervals = try db.query("""
+                    SELECT extract(epoch FROM started_at)::float8, extract(epoch FROM coalesce(ended_at, \(end)))::float8, state, reason
+                    FROM machine_state_interval WHERE machine_id = \(id) AND started_at < \(end) AND coalesce(ended_at, \(end)) > \(from)
+                      AND coalesce(ended_at, \(end)) > started_at
+                    ORDER BY started_at
+                    """).decode((Double, Double, String, String?).self).compactMap { row -> StateInterval? in
+                    MachineState(rawValue: row.2).map { StateInterval(start: row.0, end: row.1, state: $0, reason: row.3) }
+                }
+                let counted = try db.query("""
+                    SELECT coalesce(c.part, ''),
+                           (SELECT min(ro.ideal_cycle_seconds)::float8 FROM routing_operation ro JOIN routing r ON r.id = ro.routing_id
+                            JOIN part p ON p.id = r.part_id WHERE ro.machine_id = \(id) AND p.code = c.part),
+                           coalesce(sum(quantity) FILTER (WHERE counter = 'total'), 0)::int8,
+                           coalesce(sum(quantity) FILTER (WHERE counter = 'good'), 0)::int8,
+                           coalesce(sum(quantity) FILTER (WHERE counter = 'reject'), 0)::int8,
+                           count(*) FILTER (WHERE counter_reset)::int8
+                    FROM production_count c WHERE c.machine_id = \(id) AND c.counted_at >= \(from) AND c.counted_at < \(end)
+                    GROUP BY c.part ORDER BY 1
+                    """).decode((String, Double?, Int64, Int64, Int64, Int64).self)
+                var counts: [PartCount] = []
+                var missing: [String] = []
+                for (part, ideal, total, good, reject, resets) in counted {
+                    guard let ideal else {
+                        missing.append(part.isEmpty ? "(no part)" : part)
+                        continue
+                    }
+                    let all = total > 0 ? total : good + reject
+                    counts.append(PartCount(part: part, idealCycleSeconds: ideal, total: Int(all), reject: Int(min(reject, all)), counterResets: Int(resets)))
+                }
+                do {
+                    let result = try OEECalculator().compute(
+                        windowStart: from.timeIntervalSince1970, windowEnd: end.timeIntervalSince1970, intervals: intervals, counts: counts)
+                    results.append(MachineOEE(machine: code, result: result, error: nil, partsWithoutIdealCycle: missing))
+                } catch {
+                    results.append(MachineOEE(machine: code, result: nil, error: String(describing: error), partsWithoutIdealCycle: missing))
+                }
+            }
+            return results
+        }
+    }
+}
