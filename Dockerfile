@@ -16,7 +16,7 @@ RUN swift build -c release --product mes --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 libmosquitto1 libcmark0.30.2 ca-certificates tzdata \
+    && apt-get install -y --no-install-recommends libpq5 libmosquitto1 libcmark0.30.2 libcurl4 ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /var/lib/mes mes
 COPY --from=build /out/bin/mes /usr/local/bin/mes

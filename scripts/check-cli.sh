@@ -128,6 +128,74 @@ base_url="http://127.0.0.1:$port"
 expect "mes serve answers /health after checking the database" 0 "^ok$" -- curl -sS --fail "$base_url/health"
 expect "mes serve serves static files" 0 "color: #333" -- curl -sS --fail "$base_url/static/site.css"
 expect "mes serve refuses path traversal" 0 "^404$" -- curl -sS -o /dev/null -w "%{http_code}" --path-as-is "$base_url/static/../serve.log"
+
+# The REST API: each answer's status is checked here, and every body against docs/api/openapi.json.
+psql "$url" -X -q -c "
+    INSERT INTO site (code, name, time_zone) VALUES ('HQ', 'Plant 1', 'Europe/Berlin');
+    INSERT INTO machine (site_id, code, name) SELECT id, 'M-01', 'Lathe 1' FROM site WHERE code = 'HQ';
+    INSERT INTO part (code, name) VALUES ('P-1', 'Shaft');
+    INSERT INTO routing (part_id, name) SELECT id, 'P-1 routing' FROM part;
+    INSERT INTO routing_operation (routing_id, sequence, name, machine_id, ideal_cycle_seconds)
+        SELECT r.id, 10, 'Turning', m.id, 30 FROM routing r, machine m;" >/dev/null
+read_token=$("$mes" token create --database-url "$url" --name "dashboards" --scope plant:read)
+write_token=$("$mes" token create --database-url "$url" --name "ERP interface" --scope orders:write --scope plant:read --scope erp:admin)
+expect "mes token create prints a token once" 0 "^mes_[0-9a-f]{8}_[0-9a-f]{32}$" -- echo "$write_token"
+: >"$work/api-calls.txt"
+calls=0
+# api NAME STATUS METHOD TEMPLATE PATH [curl arguments]: one call, its status checked, its body kept.
+api() {
+    local name=$1 status=$2 method=$3 template=$4 path=$5
+    shift 5
+    calls=$((calls + 1))
+    local body="$work/api-$calls.json"
+    expect "$name" 0 "^$status$" -- curl -sS -o "$body" -w "%{http_code}" -X "$method" "$@" "$base_url$path"
+    echo "$method $template $status $body" >>"$work/api-calls.txt"
+}
+auth=(-H "Authorization: Bearer $write_token")
+json=(-H "Content-Type: application/json")
+api "the API refuses a call without a token" 401 GET "/api/v1/work-orders/{number}" /api/v1/work-orders/WO-1
+api "the API refuses a token without the route's scope" 403 PUT "/api/v1/work-orders/{number}" /api/v1/work-orders/WO-1 \
+    -H "Authorization: Bearer $read_token" "${json[@]}" -d '{"part": "P-1", "quantity": 5, "site": "HQ"}'
+api "PUT creates a work order" 201 PUT "/api/v1/work-orders/{number}" /api/v1/work-orders/WO-1 "${auth[@]}" "${json[@]}" \
+    -d '{"part": "P-1", "quantity": 5, "site": "HQ", "due": "2026-11-30T14:00:00Z", "reference": "SO-77"}'
+api "the same PUT again is unchanged" 200 PUT "/api/v1/work-orders/{number}" /api/v1/work-orders/WO-1 "${auth[@]}" "${json[@]}" \
+    -d '{"part": "P-1", "quantity": 5, "site": "HQ", "due": "2026-11-30T14:00:00Z", "reference": "SO-77"}'
+expect "an unchanged PUT says so" 0 '"outcome":"unchanged"' -- cat "$work/api-$calls.json"
+api "a PUT naming an unknown part is 404" 404 PUT "/api/v1/work-orders/{number}" /api/v1/work-orders/WO-2 "${auth[@]}" "${json[@]}" \
+    -d '{"part": "NOPE", "quantity": 5, "site": "HQ"}'
+api "a PUT with a negative quantity is 422" 422 PUT "/api/v1/work-orders/{number}" /api/v1/work-orders/WO-2 "${auth[@]}" "${json[@]}" \
+    -d '{"part": "P-1", "quantity": -5, "site": "HQ"}'
+api "a PUT that is not JSON is 400" 400 PUT "/api/v1/work-orders/{number}" /api/v1/work-orders/WO-2 "${auth[@]}" "${json[@]}" -d '{"part": '
+api "release copies the routing's operations" 200 POST "/api/v1/work-orders/{number}/release" /api/v1/work-orders/WO-1/release "${auth[@]}"
+expect "the released order has operation 10 on M-01" 0 '"machine":"M-01".*"sequence":10' -- cat "$work/api-$calls.json"
+api "releasing twice is 409" 409 POST "/api/v1/work-orders/{number}/release" /api/v1/work-orders/WO-1/release "${auth[@]}"
+api "GET reads the order" 200 GET "/api/v1/work-orders/{number}" /api/v1/work-orders/WO-1 "${auth[@]}"
+printf 'number,part,quantity,site,due,release\nWO-10,P-1,40,HQ,2026-12-01,yes\nWO-11,P-1,x,HQ,,no\nWO-12,P-1,5,S9,,\n' >"$work/orders-bad.csv"
+api "a CSV import with a bad line imports nothing and names the line" 422 POST /api/v1/work-orders/import /api/v1/work-orders/import \
+    "${auth[@]}" -H "Content-Type: text/csv" --data-binary @"$work/orders-bad.csv"
+expect "the CSV error names line 3" 0 "line 3: quantity 'x' is not a positive number" -- cat "$work/api-$calls.json"
+printf 'number,part,quantity,site,due,release\r\nWO-10,P-1,40,HQ,2026-12-01,yes\r\n"WO-11","P-1","7","HQ",,no\r\n' >"$work/orders.csv"
+api "a good CSV file imports every order" 200 POST /api/v1/work-orders/import /api/v1/work-orders/import \
+    "${auth[@]}" -H "Content-Type: text/csv" --data-binary @"$work/orders.csv"
+expect "two orders were created" 0 '"created":2' -- cat "$work/api-$calls.json"
+api "WIP per operation" 200 GET "/api/v1/sites/{site}/wip" /api/v1/sites/HQ/wip "${auth[@]}"
+api "machine states" 200 GET "/api/v1/sites/{site}/machines" /api/v1/sites/HQ/machines "${auth[@]}"
+api "an unknown site is 404" 404 GET "/api/v1/sites/{site}/machines" /api/v1/sites/NOPE/machines "${auth[@]}"
+api "OEE per machine" 200 GET "/api/v1/sites/{site}/oee" "/api/v1/sites/HQ/oee?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z" "${auth[@]}"
+api "OEE without a window is 400" 400 GET "/api/v1/sites/{site}/oee" /api/v1/sites/HQ/oee "${auth[@]}"
+api "the outbox ledger" 200 GET /api/v1/outbox "/api/v1/outbox?state=dead" "${auth[@]}"
+api "replaying an entry that is not dead is 409" 409 POST "/api/v1/outbox/{id}/replay" /api/v1/outbox/1/replay "${auth[@]}"
+"$mes" token revoke --database-url "$url" "$(echo "$read_token" | cut -d_ -f2)" >/dev/null
+api "a revoked token is refused" 401 GET "/api/v1/work-orders/{number}" /api/v1/work-orders/WO-1 -H "Authorization: Bearer $read_token"
+if openapi_python=$(scripts/py-venv.sh openapi openapi_spec_validator 'openapi-spec-validator==0.9.0' 'jsonschema==4.26.0' 2>"$work/openapi-venv.log"); then
+    expect "the OpenAPI 3.1 file is valid and every API answer above matches it" 0 "failed$" -- \
+        "$openapi_python" scripts/check-openapi.py docs/api/openapi.json "$work/api-calls.txt"
+    expect "every answer was checked" 0 "0 failed" -- cat "$work/last.out"
+else
+    failed=$((failed + 1))
+    echo "FAIL the OpenAPI validator could not be installed: $(tail -3 "$work/openapi-venv.log")"
+fi
+
 curl -sSN --max-time 10 "$base_url/events" >"$work/events.txt" 2>/dev/null &
 curl_pid=$!
 for _ in $(seq 1 100); do grep -q "retry" "$work/events.txt" 2>/dev/null && break; sleep 0.05; done
@@ -266,7 +334,7 @@ if [ -n "${MES_TEST_TRYTON_URL:-}" ] && [ -n "${MES_TRYTON_STATE_DIR:-}" ]; then
     expect "a second mes sync --once finds them unchanged" 0 '"work_orders":\{"created":0,"skipped":0,"unchanged":2,"updated":0\}' -- \
         "${erp[@]}" "$mes" sync --once
     expect "the pulled orders are released with Tryton's operations" 0 "^1 released 3 2 released 3$" -- \
-        psql "$url" -X -At -c "SELECT string_agg(number || ' ' || state || ' ' || (SELECT count(*) FROM work_order_operation o WHERE o.work_order_id = w.id), ' ' ORDER BY number) FROM work_order w"
+        psql "$url" -X -At -c "SELECT string_agg(number || ' ' || state || ' ' || (SELECT count(*) FROM work_order_operation o WHERE o.work_order_id = w.id), ' ' ORDER BY number) FROM work_order w WHERE erp_ref IS NOT NULL"
     expect "mes sync names an unreachable ERP and exits 1" 1 "unreachable: http://127.0.0.1:1/" -- \
         "${erp[@]}" MES_ERP_URL=http://127.0.0.1:1 "$mes" sync --once
     expect "a wrong ERP password is refused, not retried forever" 1 "refused: Tryton refused common.db.login" -- \

@@ -23,23 +23,26 @@ public struct APIv1: Sendable {
         self.logger = logger
     }
 
-    /// Adds the API's routes to `router`.
-    public func register(on router: inout Router) throws {
-        try route(&router, "GET", "/api/v1/work-orders/:number", .plantRead) { _, context in
+    /// Adds the API's routes to `router`; returns them as `METHOD /pattern` lines (for the
+    /// test that holds them against the OpenAPI file).
+    @discardableResult
+    public func register(on router: inout Router) throws -> [String] {
+        var routes = Routes(router: router)
+        try route(&routes, "GET", "/api/v1/work-orders/:number", .plantRead) { _, context in
             try Self.json(production.workOrder(try context.parameter("number")))
         }
-        try route(&router, "PUT", "/api/v1/work-orders/:number", .ordersWrite) { request, context in
+        try route(&routes, "PUT", "/api/v1/work-orders/:number", .ordersWrite) { request, context in
             let number = try context.parameter("number")
             let body = try Self.decode(WorkOrderBody.self, request)
             let outcome = try production.upsert(body.input(number: number))
             return (outcome == .created ? .created : .ok, ["outcome": .string(outcome.rawValue), "work_order": try Self.json(production.workOrder(number))])
         }
-        try route(&router, "POST", "/api/v1/work-orders/:number/release", .ordersWrite) { _, context in
+        try route(&routes, "POST", "/api/v1/work-orders/:number/release", .ordersWrite) { _, context in
             let number = try context.parameter("number")
             try production.release(workOrder: number)
             return try Self.json(production.workOrder(number))
         }
-        try route(&router, "POST", "/api/v1/work-orders/import", .ordersWrite) { request, _ in
+        try route(&routes, "POST", "/api/v1/work-orders/import", .ordersWrite) { request, _ in
             guard request.mediaType == "text/csv" else {
                 throw HTTPError(.unsupportedMediaType, "send the file as text/csv")
             }
@@ -49,19 +52,19 @@ public struct APIv1: Sendable {
             for outcome in outcomes { counts[outcome.rawValue] = .number((counts[outcome.rawValue]?.doubleValue ?? 0) + 1) }
             return .object(counts)
         }
-        try route(&router, "GET", "/api/v1/sites/:site/wip", .plantRead) { _, context in
+        try route(&routes, "GET", "/api/v1/sites/:site/wip", .plantRead) { _, context in
             .array(try production.workInProcess(site: try context.parameter("site")).map {
                 ["operation": .string($0.operation), "quantity": .number($0.quantity), "lots": JSONValue($0.lots),
                  "oldest_age_seconds": .number($0.oldestAgeSeconds), "mean_age_seconds": .number($0.meanAgeSeconds)]
             })
         }
-        try route(&router, "GET", "/api/v1/sites/:site/machines", .plantRead) { _, context in
+        try route(&routes, "GET", "/api/v1/sites/:site/machines", .plantRead) { _, context in
             .array(try plant.machineStates(site: try context.parameter("site")).map {
                 ["machine": .string($0.machine), "name": .string($0.name), "line": JSONValue($0.line), "state": JSONValue($0.state),
                  "reason": JSONValue($0.reason), "since": Self.time($0.since)]
             })
         }
-        try route(&router, "GET", "/api/v1/sites/:site/oee", .plantRead) { request, context in
+        try route(&routes, "GET", "/api/v1/sites/:site/oee", .plantRead) { request, context in
             let query = try request.query()
             guard let fromText = query["from"], let toText = query["to"] else {
                 throw HTTPError(.badRequest, "give the window as from and to, RFC 3339 times")
@@ -71,7 +74,7 @@ public struct APIv1: Sendable {
             }
             return .array(try plant.oee(site: try context.parameter("site"), from: from, to: to).map(Self.json))
         }
-        try route(&router, "GET", "/api/v1/outbox", .erpAdmin) { request, _ in
+        try route(&routes, "GET", "/api/v1/outbox", .erpAdmin) { request, _ in
             let query = try request.query()
             let state = query["state"]
             if let state, !["pending", "sent", "skipped", "dead"].contains(state) {
@@ -83,28 +86,37 @@ public struct APIv1: Sendable {
             } ?? 100
             return .array(try Outbox.ledger(state: state, limit: limit, pool).map(Self.json))
         }
-        try route(&router, "POST", "/api/v1/outbox/:id/replay", .erpAdmin) { _, context in
+        try route(&routes, "POST", "/api/v1/outbox/:id/replay", .erpAdmin) { _, context in
             guard let id = Int64(try context.parameter("id")) else { throw HTTPError(.badRequest, "the id must be a whole number") }
             guard try Outbox.replay(id: id, pool) else {
                 throw HTTPError(.conflict, "outbox entry \(id) does not exist or is not dead")
             }
             return ["id": JSONValue(id), "state": "pending"]
         }
+        router = routes.router
+        return routes.lines
     }
 
     // MARK: Plumbing
 
     typealias Handler = @Sendable (HTTPRequest, RequestContext) throws -> (HTTPStatus, JSONValue)
 
-    private func route(_ router: inout Router, _ method: String, _ pattern: String, _ scope: APIScope,
-                       _ handler: @escaping @Sendable (HTTPRequest, RequestContext) throws -> JSONValue) throws {
-        try route(&router, method, pattern, scope) { request, context in (.ok, try handler(request, context)) }
+    /// The router being filled, and what was added to it.
+    struct Routes {
+        var router: Router
+        var lines: [String] = []
     }
 
-    private func route(_ router: inout Router, _ method: String, _ pattern: String, _ scope: APIScope, _ handler: @escaping Handler) throws {
+    private func route(_ routes: inout Routes, _ method: String, _ pattern: String, _ scope: APIScope,
+                       _ handler: @escaping @Sendable (HTTPRequest, RequestContext) throws -> JSONValue) throws {
+        try route(&routes, method, pattern, scope) { request, context in (.ok, try handler(request, context)) }
+    }
+
+    private func route(_ routes: inout Routes, _ method: String, _ pattern: String, _ scope: APIScope, _ handler: @escaping Handler) throws {
         let pool = pool
         let logger = logger
-        try router.add(method, pattern) { request, context in
+        routes.lines.append("\(method) \(pattern)")
+        try routes.router.add(method, pattern) { request, context in
             do {
                 let token = try Self.authorize(request, scope, pool)
                 context.logger[metadataKey: "token"] = "\(token.prefix)"
