@@ -81,7 +81,11 @@ let package = Package(
         ),
         // Tryton as the ERP: a JSON-RPC client and the connector that pulls orders and pushes the
         // outbox (URLSession from FoundationNetworking for HTTP and HTTPS).
-        .target(name: "Tryton", dependencies: ["CivilDate", "JSON", "Services"], swiftSettings: strictSettings),
+        .target(name: "Tryton", dependencies: ["CivilDate", "HTTPClient", "JSON", "Services"], swiftSettings: strictSettings),
+        // Outbound webhooks, the outbox for ERPs without a connector: signed with HMAC-SHA-256.
+        .target(name: "Webhooks", dependencies: ["Digest", "HTTPClient", "JSON", "Services"], swiftSettings: strictSettings),
+        // Blocking HTTP requests over URLSession, for jobs on their own threads.
+        .target(name: "HTTPClient", swiftSettings: strictSettings),
         // The web application: the REST API now, the pages with the web-application issue.
         .target(
             name: "Web", dependencies: ["Domain", "HTTP", "JSON", "Postgres", "Services", .product(name: "Logging", package: "swift-log")],
@@ -106,6 +110,7 @@ let package = Package(
                 "Simulation",
                 "Tryton",
                 "Web",
+                "Webhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -124,7 +129,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Domain", "Collector", "Services"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(
-            name: "WebTests", dependencies: ["Web", "HTTP", "Services", "Domain", "Postgres", "JSON", "TestSupport"], swiftSettings: strictSettings),
+            name: "WebTests", dependencies: ["Web", "Webhooks", "Digest", "HTTP", "Services", "Domain", "Postgres", "JSON", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "DigestTests", dependencies: ["Digest"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
         // Fresh throwaway databases for the tests that need PostgreSQL.

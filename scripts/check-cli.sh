@@ -341,6 +341,8 @@ if [ -n "${MES_TEST_TRYTON_URL:-}" ] && [ -n "${MES_TRYTON_STATE_DIR:-}" ]; then
         "${erp[@]}" MES_ERP_PASSWORD=wrong "$mes" sync --once
     expect "MES_ERP_URL without its database names the missing setting" 64 "MES_ERP_DATABASE: MES_ERP_URL is set" -- \
         env MES_ERP_URL=http://127.0.0.1:8000 "$mes" config
+    expect "a webhook without a long enough secret is refused at start" 64 "MES_WEBHOOK_SECRET: a webhook needs a signing secret" -- \
+        env MES_WEBHOOK_URL=http://127.0.0.1:9/hook MES_WEBHOOK_SECRET=short "$mes" config
     expect "mes outbox list prints the (empty) ledger" 0 "^$" -- env MES_DATABASE_URL="$url" "$mes" outbox list --state dead
     expect "mes outbox replay refuses an entry that is not dead" 1 "entry 42 does not exist or is not dead" -- \
         env MES_DATABASE_URL="$url" "$mes" outbox replay 42

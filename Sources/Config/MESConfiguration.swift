@@ -30,6 +30,10 @@ public struct MESConfiguration: Sendable, Equatable {
 
     /// The ERP the sync jobs pull from and push to (`MES_ERP_URL` and friends); nil when none.
     public var erp: ERPEndpoint?
+    /// Where the outbox is POSTed when there is no ERP connector (`MES_WEBHOOK_URL`), and the
+    /// HMAC secret its deliveries are signed with (`MES_WEBHOOK_SECRET`).
+    public var webhookURL: String?
+    public var webhookSecret: String?
     /// Seconds between pulls from the ERP (`MES_ERP_PULL_INTERVAL`).
     public var erpPullInterval: Double
     /// Seconds between passes over the outbox (`MES_ERP_PUSH_INTERVAL`).
@@ -87,6 +91,19 @@ public struct MESConfiguration: Sendable, Equatable {
             throw ConfigurationError(setting: "MES_UNKNOWN_MACHINES", "'\(unknownMachines)' is neither register nor refuse")
         }
         erp = try ERPEndpoint(url: value("MES_ERP_URL"), value: value)
+        webhookURL = value("MES_WEBHOOK_URL")
+        webhookSecret = value("MES_WEBHOOK_SECRET")
+        if let url = webhookURL {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigurationError(setting: "MES_WEBHOOK_URL", "'\(url)' must start with http:// or https://")
+            }
+            guard erp == nil else {
+                throw ConfigurationError(setting: "MES_WEBHOOK_URL", "the outbox goes either to Tryton (MES_ERP_URL) or to a webhook, not both")
+            }
+            guard let secret = webhookSecret, secret.utf8.count >= 16 else {
+                throw ConfigurationError(setting: "MES_WEBHOOK_SECRET", "a webhook needs a signing secret of at least 16 bytes")
+            }
+        }
         erpPullInterval = try Self.seconds(value("MES_ERP_PULL_INTERVAL"), "MES_ERP_PULL_INTERVAL") ?? 60
         erpPushInterval = try Self.seconds(value("MES_ERP_PUSH_INTERVAL"), "MES_ERP_PUSH_INTERVAL") ?? 2
         node = value("MES_NODE")

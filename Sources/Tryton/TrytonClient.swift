@@ -1,8 +1,8 @@
-import Dispatch
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import HTTPClient
 import JSON
 import Services
 import Synchronization
@@ -38,7 +38,7 @@ public struct TrytonSettings: Sendable, Equatable {
 /// them; URLSession asks for gzip and decompresses, so both cases read right.
 public final class TrytonClient: Sendable {
     public let settings: TrytonSettings
-    private let session: URLSession
+    private let http: BlockingHTTPClient
     private let state = Mutex<Login?>(nil)
 
     /// A session and what Tryton says about its user.
@@ -53,14 +53,8 @@ public final class TrytonClient: Sendable {
 
     public init(settings: TrytonSettings) {
         self.settings = settings
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = settings.timeout
-        configuration.timeoutIntervalForResource = settings.timeout * 2
-        configuration.httpMaximumConnectionsPerHost = 4
-        session = URLSession(configuration: configuration)
+        http = BlockingHTTPClient(timeout: settings.timeout)
     }
-
-    deinit { session.finishTasksAndInvalidate() }
 
     /// The current login, logging in if there is none.
     public func login() throws(ERPError) -> Login {
@@ -144,7 +138,13 @@ public final class TrytonClient: Sendable {
         let envelope: JSONValue = ["id": 1, "method": .string(method), "params": .array(params)]
         request.httpBody = envelope.encoded()
 
-        let (status, body) = try send(request)
+        let status: Int, body: Data
+        do {
+            let response = try http.send(request)
+            (status, body) = (response.status, response.body)
+        } catch {
+            throw ERPError(.unreachable, error.description)
+        }
         switch status {
         case 200: break
         case 401: return .unauthorized
@@ -172,34 +172,6 @@ public final class TrytonClient: Sendable {
         return .result(result)
     }
 
-    /// One request, waited for on this thread.
-    private func send(_ request: URLRequest) throws(ERPError) -> (Int, Data) {
-        final class Box: @unchecked Sendable {
-            var data: Data?
-            var response: URLResponse?
-            var error: (any Error)?
-        }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        session.dataTask(with: request) { data, response, error in
-            box.data = data
-            box.response = response
-            box.error = error
-            done.signal()
-        }.resume()
-        done.wait()  // the semaphore orders the task's writes before these reads
-        if let error = box.error {
-            throw ERPError(.unreachable, "\(request.url?.absoluteString ?? "Tryton"): \(error.localizedDescription)")
-        }
-        guard let response = box.response as? HTTPURLResponse else {
-            throw ERPError(.malformedAnswer, "\(request.url?.absoluteString ?? "Tryton") answered without an HTTP response")
-        }
-        return (response.statusCode, box.data ?? Data())
-    }
-
     /// The start of a body, for error messages and the ledger.
-    static func excerpt(_ data: Data, limit: Int = 200) -> String {
-        let text = String(decoding: data.prefix(limit), as: UTF8.self)
-        return data.count > limit ? text + "…" : text
-    }
+    static func excerpt(_ data: Data) -> String { BlockingHTTPClient.excerpt(data) }
 }

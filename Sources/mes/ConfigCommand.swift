@@ -26,6 +26,7 @@ struct ConfigCommand: ParsableCommand {
         print("MES_UNKNOWN_MACHINES    \(configuration.unknownMachines)")
         print("MES_HTTP_ADDRESS        \(configuration.httpAddress)")
         print("MES_ERP_URL             \(configuration.erp?.description ?? "(not set: no ERP jobs)")")
+        print("MES_WEBHOOK_URL         \(configuration.webhookURL ?? "(not set)")\(configuration.webhookSecret == nil ? "" : ", secret ***")")
         print("MES_ERP_PULL_INTERVAL   \(configuration.erpPullInterval) s")
         print("MES_ERP_PUSH_INTERVAL   \(configuration.erpPushInterval) s")
         print("MES_NODE                \(configuration.node ?? "(the host name)")")

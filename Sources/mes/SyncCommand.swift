@@ -6,6 +6,7 @@ import Logging
 import Postgres
 import Services
 import Tryton
+import Webhooks
 
 /// `mes sync`: the ERP jobs on their own.
 struct SyncCommand: ParsableCommand {
@@ -20,7 +21,9 @@ struct SyncCommand: ParsableCommand {
             events) in order per work order, exactly once, retrying with backoff; entries that \
             fail 8 times wait as dead until 'mes outbox replay'. With --once: one pull and one \
             pass over what is due, a JSON summary on stdout, exit 1 if the pull failed. \
-            'mes serve' runs the same jobs unless --no-sync. See docs/erp.md.
+            'mes serve' runs the same jobs unless --no-sync. With MES_WEBHOOK_URL instead of \
+            an ERP, the outbox is POSTed there, signed with HMAC-SHA-256 (docs/api.md). See \
+            docs/erp.md.
             """
     )
 
@@ -45,8 +48,9 @@ struct SyncCommand: ParsableCommand {
         let configuration = try global.configuration(extraFlags: flags)
         let logger = global.bootstrapLogging(configuration)
         let url = try global.databaseURL(configuration)
-        guard configuration.erp != nil else {
-            throw ValidationError("MES_ERP_URL: no ERP configured; set MES_ERP_URL, MES_ERP_DATABASE, MES_ERP_USER, MES_ERP_PASSWORD and MES_ERP_SITE")
+        guard configuration.erp != nil || configuration.webhookURL != nil else {
+            throw ValidationError(
+                "MES_ERP_URL: no ERP configured; set MES_ERP_URL, MES_ERP_DATABASE, MES_ERP_USER, MES_ERP_PASSWORD and MES_ERP_SITE, or MES_WEBHOOK_URL and MES_WEBHOOK_SECRET")
         }
         let pool = PGPool(configuration: PGPoolConfiguration(url: url, maxConnections: 2))
         defer { pool.close() }
@@ -70,12 +74,18 @@ struct SyncCommand: ParsableCommand {
         jobs.stop()
     }
 
-    /// The ERP jobs for this configuration, nil when no ERP is configured.
+    /// The ERP jobs for this configuration: Tryton (pull and push), or a webhook (push only);
+    /// nil when neither is configured.
     static func jobs(_ configuration: MESConfiguration, pool: PGPool, pull: Bool = true, logger: Logger) -> ERPSyncJobs? {
+        let node = configuration.node ?? ProcessInfo.processInfo.hostName
+        if let url = configuration.webhookURL.flatMap(URL.init(string:)), let secret = configuration.webhookSecret {
+            return ERPSyncJobs(
+                pull: nil, dispatcher: OutboxDispatcher(pool: pool, connector: WebhookConnector(url: url, secret: secret), node: node),
+                pullInterval: configuration.erpPullInterval, pushInterval: configuration.erpPushInterval, logger: logger)
+        }
         guard let erp = configuration.erp else { return nil }
         let connector = TrytonConnector(
             settings: TrytonSettings(url: erp.url, database: erp.database, user: erp.user, password: erp.password))
-        let node = configuration.node ?? ProcessInfo.processInfo.hostName
         return ERPSyncJobs(
             pull: pull ? ERPPull(pool: pool, source: connector, site: erp.site, node: node) : nil,
             dispatcher: OutboxDispatcher(pool: pool, connector: connector, node: node),

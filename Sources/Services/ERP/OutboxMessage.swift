@@ -26,7 +26,8 @@ public enum OutboxMessage: Sendable, Equatable {
         }
     }
 
-    func encodedPayload() throws -> String {
+    /// The message as the outbox stores it: JSON with sorted keys, ISO 8601 times.
+    public func encodedPayload() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         encoder.dateEncodingStrategy = .iso8601

@@ -1,0 +1,58 @@
+import Dispatch
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// HTTP requests that block the calling thread, for jobs that already run on their own thread
+/// (the ERP connectors, webhooks). URLSession underneath: HTTP/1.1, HTTPS, keep-alive, gzip.
+public final class BlockingHTTPClient: Sendable {
+    private let session: URLSession
+
+    public init(timeout: Double) {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout * 2
+        configuration.httpMaximumConnectionsPerHost = 4
+        session = URLSession(configuration: configuration)
+    }
+
+    deinit { session.finishTasksAndInvalidate() }
+
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: Data
+    }
+
+    /// The request could not be made or got no HTTP answer (refused, timed out, TLS).
+    public struct TransportError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public func send(_ request: URLRequest) throws(TransportError) -> Response {
+        final class Box: @unchecked Sendable {
+            var data: Data?
+            var response: URLResponse?
+            var error: (any Error)?
+        }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        session.dataTask(with: request) { data, response, error in
+            box.data = data
+            box.response = response
+            box.error = error
+            done.signal()
+        }.resume()
+        done.wait()  // the semaphore orders the task's writes before these reads
+        let target = request.url?.absoluteString ?? "the server"
+        if let error = box.error { throw TransportError(description: "\(target): \(error.localizedDescription)") }
+        guard let response = box.response as? HTTPURLResponse else { throw TransportError(description: "\(target) answered without an HTTP response") }
+        return Response(status: response.statusCode, body: box.data ?? Data())
+    }
+
+    /// The start of a body, for error messages and ledgers.
+    public static func excerpt(_ data: Data, limit: Int = 200) -> String {
+        let text = String(decoding: data.prefix(limit), as: UTF8.self)
+        return data.count > limit ? text + "…" : text
+    }
+}
