@@ -76,7 +76,7 @@ let package = Package(
         // collector, the ERP sync and the command line.
         .target(
             name: "Services",
-            dependencies: ["Digest", "Domain", "Postgres", "Workers", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Digest", "Domain", "Postgres", "TimeZones", "Workers", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Tryton as the ERP: a JSON-RPC client and the connector that pulls orders and pushes the
@@ -93,7 +93,9 @@ let package = Package(
         // A deterministic plant for demos, tests and benchmarks (mes simulate).
         .target(name: "Simulation", dependencies: ["Domain"], swiftSettings: strictSettings),
         // Offline analyses for the command line (mes spc, mes oee): files in, stable JSON out.
-        .target(name: "Analysis", dependencies: ["Domain", "Charts"], swiftSettings: strictSettings),
+        .target(name: "Analysis", dependencies: ["Domain", "Charts", "TimeZones"], swiftSettings: strictSettings),
+        // A site's time zone from the system's zone database, for shift calendars.
+        .target(name: "TimeZones", dependencies: ["Domain"], swiftSettings: strictSettings),
 
         // The one executable: the composition root.
         .executableTarget(
@@ -120,7 +122,7 @@ let package = Package(
         // libFuzzer target for the HTTP parser (scripts/fuzz-http.sh); replays a corpus otherwise.
         .executableTarget(name: "http-fuzz", dependencies: ["HTTP"], path: "Fuzz/HTTPParser", swiftSettings: strictSettings),
 
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain"], swiftSettings: strictSettings),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain", "TimeZones"], swiftSettings: strictSettings),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Snapshots"], swiftSettings: strictSettings),
         .testTarget(
             name: "CollectorTests", dependencies: ["Collector", "Domain", "JSON", "MQTT", "Postgres", "Services", "TestSupport"],

@@ -183,6 +183,11 @@ api "machine states" 200 GET "/api/v1/sites/{site}/machines" /api/v1/sites/HQ/ma
 api "an unknown site is 404" 404 GET "/api/v1/sites/{site}/machines" /api/v1/sites/NOPE/machines "${auth[@]}"
 api "OEE per machine" 200 GET "/api/v1/sites/{site}/oee" "/api/v1/sites/HQ/oee?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z" "${auth[@]}"
 api "OEE without a window is 400" 400 GET "/api/v1/sites/{site}/oee" /api/v1/sites/HQ/oee "${auth[@]}"
+psql "$url" -X -q -c "INSERT INTO shift_pattern (site_id, name, start_minute, end_minute) SELECT id, 'Early', 360, 840 FROM site WHERE code = 'HQ'" >/dev/null
+api "attainment per day" 200 GET "/api/v1/sites/{site}/attainment" "/api/v1/sites/HQ/attainment?from=2026-11-30T00:00:00Z&to=2026-12-02T00:00:00Z" "${auth[@]}"
+expect "the order due on the 30th is planned that day" 0 '"day":"2026-11-30".*"planned":5' -- cat "$work/api-$calls.json"
+api "attainment per shift" 200 GET "/api/v1/sites/{site}/attainment" "/api/v1/sites/HQ/attainment?from=2026-11-30T00:00:00Z&to=2026-12-02T00:00:00Z&by=shift" "${auth[@]}"
+expect "and in the early shift of the 30th" 0 '"day":"2026-11-30".*"shift":"Early"' -- cat "$work/api-$calls.json"
 api "the outbox ledger" 200 GET /api/v1/outbox "/api/v1/outbox?state=dead" "${auth[@]}"
 api "replaying an entry that is not dead is 409" 409 POST "/api/v1/outbox/{id}/replay" /api/v1/outbox/1/replay "${auth[@]}"
 "$mes" token revoke --database-url "$url" "$(echo "$read_token" | cut -d_ -f2)" >/dev/null

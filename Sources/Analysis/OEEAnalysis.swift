@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Domain
+import TimeZones
 
 /// `mes oee`: OEE and its loss tree from a JSON file of state intervals and part counts, for one
 /// machine or several, optionally over a shift calendar and rolled up (format in docs/cli.md).

@@ -1,4 +1,5 @@
 import Analysis
+import TimeZones
 import Domain
 import Testing
 

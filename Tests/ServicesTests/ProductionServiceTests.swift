@@ -8,7 +8,7 @@ import Testing
 
 /// A clock the test moves by hand.
 final class TestClock: Sendable {
-    private let now = Mutex(Date(timeIntervalSince1970: 1_795_420_800))  // 2026-11-23 06:00 UTC
+    private let now = Mutex(Date(timeIntervalSince1970: 1_795_420_800))  // 2026-11-23 08:00 UTC
     var read: @Sendable () -> Date { { [self] in now.withLock { $0 } } }
     func advance(_ seconds: Double) { now.withLock { $0 += seconds } }
 }
@@ -245,7 +245,7 @@ extension ProductionServiceTests {
 extension ProductionServiceTests {
     @Test func scheduleAttainment_countsOnlyOutputMadeByTheEndOfTheSiteLocalDueDay() throws {
         try ProductionFixture.with { plant in
-            // Due 2026-11-23 in Berlin (the fixture clock starts 06:00 UTC = 07:00 local);
+            // Due 2026-11-23 in Berlin (the fixture clock starts 08:00 UTC = 09:00 local);
             // WO-2 is due at 23:30 UTC, which is already the 24th in Berlin.
             try plant.db.execute("UPDATE work_order SET due_at = '2026-11-23 16:00Z' WHERE number = 'WO-1'")
             try plant.db.execute("UPDATE work_order SET due_at = '2026-11-23 23:30Z' WHERE number = 'WO-2'")
@@ -266,6 +266,45 @@ extension ProductionServiceTests {
                 DayAttainment(day: "2026-11-23", planned: 10, produced: 7, attainment: 0.7),
                 DayAttainment(day: "2026-11-24", planned: 5, produced: 0, attainment: 0),
             ])
+        }
+    }
+}
+
+extension ProductionServiceTests {
+    @Test func shiftAttainment_givesEachOrderToItsShift_orToTheLastShiftBeforeIt_andCountsOutputByTheShiftsEnd() throws {
+        try ProductionFixture.with { plant in
+            // Early 06:00–14:00 and Late 14:00–22:00 Berlin time (05:00–13:00 and 13:00–21:00 UTC
+            // in November), Monday to Friday. WO-1 is due Monday 12:00 local, in the early shift;
+            // WO-2 at 23:00 local, after every shift of the day: the late shift's.
+            try plant.db.execute("""
+                INSERT INTO shift_pattern (site_id, name, start_minute, end_minute, weekdays, breaks)
+                SELECT id, 'Early', 360, 840, '12345', '[{"start_minute": 570, "minutes": 15}]' FROM site
+                """)
+            try plant.db.execute("INSERT INTO shift_pattern (site_id, name, start_minute, end_minute) SELECT id, 'Late', 840, 1320 FROM site")
+            try plant.db.execute("UPDATE work_order SET due_at = '2026-11-23 11:00Z' WHERE number = 'WO-1'")
+            try plant.db.execute("UPDATE work_order SET due_at = '2026-11-23 22:00Z' WHERE number = 'WO-2'")
+            try plant.service.release(workOrder: "WO-1")
+            try plant.service.release(workOrder: "WO-2")
+            try plant.db.execute("UPDATE machine SET parallel_operations = true")
+            for order in ["WO-1", "WO-2"] {
+                try plant.service.perform(.start, operationID: try plant.operationID(order, 10))
+                try plant.service.perform(.start, operationID: try plant.operationID(order, 20))
+            }
+            plant.time.advance(3 * 3600)  // the fixture's clock starts at 08:00 UTC: 11:00, in the early shift
+            try plant.service.report(operationID: try plant.operationID("WO-1", 20), .good, quantity: 6)
+            plant.time.advance(3 * 3600)  // 14:00 UTC, after it
+            try plant.service.report(operationID: try plant.operationID("WO-1", 20), .good, quantity: 4)
+            plant.time.advance(6 * 3600)  // 20:00 UTC, still in the late shift
+            try plant.service.report(operationID: try plant.operationID("WO-2", 20), .good, quantity: 5)
+
+            let monday = Date(timeIntervalSince1970: 1_795_388_400)  // 2026-11-23 00:00 Berlin
+            let shifts = try plant.service.shiftAttainment(site: "S1", from: monday, to: monday.addingTimeInterval(86_400))
+            #expect(shifts.map { "\($0.day) \($0.shift) \($0.planned) \($0.produced) \($0.attainment.map { String($0) } ?? "-")" }
+                == ["2026-11-23 Early 10.0 6.0 0.6", "2026-11-23 Late 5.0 5.0 1.0"])
+            #expect(shifts.first?.start == Date(timeIntervalSince1970: 1_795_410_000))  // 05:00 UTC
+
+            try plant.db.execute("DELETE FROM shift_pattern")
+            rule(.notFound) { _ = try plant.service.shiftAttainment(site: "S1", from: monday, to: monday.addingTimeInterval(86_400)) }
         }
     }
 }

@@ -27,7 +27,7 @@ final class LosingFirstAnswers: ERPConnector {
 
 /// A clock the test moves by hand.
 final class Clock: Sendable {
-    private let now = Mutex(Date(timeIntervalSince1970: 1_795_420_800))  // 2026-11-23 06:00 UTC
+    private let now = Mutex(Date(timeIntervalSince1970: 1_795_420_800))  // 2026-11-23 08:00 UTC
     var read: @Sendable () -> Date { { [self] in now.withLock { $0 } } }
     func advance(_ seconds: Double) { now.withLock { $0 += seconds } }
 }

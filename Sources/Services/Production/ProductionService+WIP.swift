@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Domain
 import Postgres
+import TimeZones
 
 extension ProductionService {
     /// Work in process per operation at a site, with its age (`Domain.WorkInProcess`).
@@ -98,6 +99,82 @@ extension ProductionService {
                 DayAttainment(
                     day: day, planned: planned, produced: produced,
                     attainment: try ProductionKPIs.scheduleAttainment(produced: produced, planned: planned))
+            }
+        }
+    }
+}
+
+/// Schedule attainment of one shift.
+public struct ShiftAttainment: Sendable, Equatable {
+    public var shift: String
+    /// The site-local day the shift started.
+    public var day: String
+    public var start: Date
+    public var end: Date
+    /// Quantity of the orders due in this shift.
+    public var planned: Double
+    /// Good output of their last operations reported before the shift ended.
+    public var produced: Double
+    /// nil when nothing was due.
+    public var attainment: Double?
+}
+
+extension ProductionService {
+    /// Schedule attainment per shift of the site's `shift_pattern`s, for the shifts that
+    /// overlap `from..<to`. An order is the shift's that it is due in; one due between shifts
+    /// (a weekend, a night without a shift) is the last shift's that ended before it, whose
+    /// job it was to finish it. Output reported after that shift ended does not count.
+    public func shiftAttainment(site: String, from: Date, to: Date) throws -> [ShiftAttainment] {
+        try pool.withConnection { db in
+            guard let (siteID, zoneName) = try db.query("SELECT id, time_zone FROM site WHERE code = \(site)").decode((Int64, String).self).first else {
+                throw ProductionRuleError(.notFound, "there is no site \(site)")
+            }
+            struct Break: Decodable { var start_minute: Int; var minutes: Int }
+            var patterns: [ShiftPattern] = []
+            for (name, start, end, weekdays, breaks) in try db.query("""
+                SELECT name, start_minute, end_minute, weekdays, breaks::text FROM shift_pattern WHERE site_id = \(siteID) ORDER BY start_minute, name
+                """).decode((String, Int, Int, String, String).self) {
+                let decoded = (try? JSONDecoder().decode([Break].self, from: Data(breaks.utf8))) ?? []
+                patterns.append(ShiftPattern(
+                    name: name, startMinute: start, endMinute: end, weekdays: Set(weekdays.compactMap { $0.wholeNumberValue }),
+                    breaks: decoded.map { ShiftPattern.Break(startMinute: $0.start_minute, minutes: $0.minutes) }))
+            }
+            guard !patterns.isEmpty else { throw ProductionRuleError(.notFound, "site \(site) has no shift patterns") }
+            guard let zone = FoundationTimeZone(identifier: zoneName) else {
+                throw ProductionRuleError(.invalidInput, "the time zone \(zoneName) of site \(site) is not in this system's zone database")
+            }
+            let shifts: [ShiftInstance]
+            do {
+                shifts = try ShiftCalendar(patterns: patterns, timeZone: zone).shifts(from: from.timeIntervalSince1970, to: to.timeIntervalSince1970)
+            } catch {
+                throw ProductionRuleError(.invalidInput, String(describing: error))
+            }
+            let orders = try db.query("""
+                SELECT wo.id, extract(epoch FROM wo.due_at)::float8, wo.quantity_planned::float8 FROM work_order wo
+                WHERE wo.site_id = \(siteID) AND wo.due_at >= \(from) AND wo.due_at < \(to) AND wo.state <> 'cancelled'
+                """).decode((Int64, Double, Double).self)
+            let reports = try db.query("""
+                SELECT l.work_order_id, extract(epoch FROM r.reported_at)::float8, r.quantity::float8
+                FROM (SELECT DISTINCT ON (work_order_id) id, work_order_id FROM work_order_operation o
+                      WHERE o.work_order_id IN (SELECT id FROM work_order WHERE site_id = \(siteID) AND due_at >= \(from) AND due_at < \(to))
+                      ORDER BY work_order_id, sequence DESC) l
+                JOIN production_report r ON r.operation_id = l.id AND r.kind = 'good'
+                """).decode((Int64, Double, Double).self)
+            var output: [Int64: [(Double, Double)]] = [:]
+            for (order, time, quantity) in reports { output[order, default: []].append((time, quantity)) }
+            var planned = [Double](repeating: 0, count: shifts.count)
+            var produced = [Double](repeating: 0, count: shifts.count)
+            for (order, due, quantity) in orders {
+                let index = shifts.firstIndex { $0.start <= due && due < $0.end } ?? shifts.lastIndex { $0.end <= due }
+                guard let index else { continue }
+                planned[index] += quantity
+                produced[index] += (output[order] ?? []).filter { $0.0 < shifts[index].end }.reduce(0) { $0 + $1.1 }
+            }
+            return try shifts.indices.map { i in
+                ShiftAttainment(
+                    shift: shifts[i].name, day: shifts[i].localDate, start: Date(timeIntervalSince1970: shifts[i].start),
+                    end: Date(timeIntervalSince1970: shifts[i].end), planned: planned[i], produced: produced[i],
+                    attainment: planned[i] > 0 ? try ProductionKPIs.scheduleAttainment(produced: produced[i], planned: planned[i]) : nil)
             }
         }
     }

@@ -66,13 +66,27 @@ public struct APIv1: Sendable {
         }
         try route(&routes, "GET", "/api/v1/sites/:site/oee", .plantRead) { request, context in
             let query = try request.query()
-            guard let fromText = query["from"], let toText = query["to"] else {
-                throw HTTPError(.badRequest, "give the window as from and to, RFC 3339 times")
-            }
-            guard let from = try? Date(fromText, strategy: .iso8601), let to = try? Date(toText, strategy: .iso8601) else {
-                throw HTTPError(.badRequest, "from and to must be RFC 3339 times, e.g. 2026-11-23T06:00:00Z")
-            }
+            let (from, to) = try Self.window(query["from"], query["to"])
             return .array(try plant.oee(site: try context.parameter("site"), from: from, to: to).map(Self.json))
+        }
+        try route(&routes, "GET", "/api/v1/sites/:site/attainment", .plantRead) { request, context in
+            let query = try request.query()
+            let (from, to) = try Self.window(query["from"], query["to"])
+            let site = try context.parameter("site")
+            switch query["by"] ?? "day" {
+            case "day":
+                return .array(try production.scheduleAttainment(site: site, from: from, to: to).map {
+                    ["day": .string($0.day), "shift": nil, "start": nil, "end": nil, "planned": .number($0.planned), "produced": .number($0.produced),
+                     "attainment": $0.attainment.map(JSONValue.number) ?? nil]
+                })
+            case "shift":
+                return .array(try production.shiftAttainment(site: site, from: from, to: to).map {
+                    ["day": .string($0.day), "shift": .string($0.shift), "start": Self.time($0.start), "end": Self.time($0.end),
+                     "planned": .number($0.planned), "produced": .number($0.produced), "attainment": $0.attainment.map(JSONValue.number) ?? nil]
+                })
+            case let other:
+                throw HTTPError(.badRequest, "by must be day or shift, not '\(other)'")
+            }
         }
         try route(&routes, "GET", "/api/v1/outbox", .erpAdmin) { request, _ in
             let query = try request.query()
@@ -196,6 +210,15 @@ public struct APIv1: Sendable {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(type, from: Data(request.body))
+    }
+
+    /// The `from` and `to` query parameters, RFC 3339 times.
+    static func window(_ fromText: String?, _ toText: String?) throws(HTTPError) -> (Date, Date) {
+        guard let fromText, let toText else { throw HTTPError(.badRequest, "give the window as from and to, RFC 3339 times") }
+        guard let from = try? Date(fromText, strategy: .iso8601), let to = try? Date(toText, strategy: .iso8601) else {
+            throw HTTPError(.badRequest, "from and to must be RFC 3339 times, e.g. 2026-11-23T06:00:00Z")
+        }
+        return (from, to)
     }
 
     static func time(_ date: Date?) -> JSONValue {
