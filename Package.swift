@@ -76,7 +76,7 @@ let package = Package(
         // collector, the ERP sync and the command line.
         .target(
             name: "Services",
-            dependencies: ["Digest", "Domain", "Postgres", "TimeZones", "Workers", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Digest", "Domain", "JSON", "Postgres", "TimeZones", "Workers", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Tryton as the ERP: a JSON-RPC client and the connector that pulls orders and pushes the
@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Domain", "Collector", "Services"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(
-            name: "WebTests", dependencies: ["Web", "Webhooks", "Digest", "HTTP", "Services", "Domain", "Postgres", "JSON", "TestSupport"], swiftSettings: strictSettings),
+            name: "WebTests", dependencies: ["Web", "Webhooks", "Digest", "HTTP", "HTTPClient", "Services", "Domain", "Postgres", "JSON", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "DigestTests", dependencies: ["Digest"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
         // Fresh throwaway databases for the tests that need PostgreSQL.

@@ -110,4 +110,6 @@ extension JSONValue {
     public init(_ value: Double) { self = .number(value) }
     public init(_ value: String) { self = .string(value) }
     public init(_ value: String?) { self = value.map(JSONValue.string) ?? .null }
+    /// An instant as an RFC 3339 string in UTC (`2026-11-23T08:00:00Z`), null for nil.
+    public init(_ value: Date?) { self = value.map { .string($0.ISO8601Format()) } ?? .null }
 }

@@ -62,7 +62,7 @@ public final class TrytonClient: Sendable {
         let answer = try authorized(post(method: "common.db.login", params: [.string(settings.user), ["password": .string(settings.password)], "en"],
                                          authorization: nil), "common.db.login")
         guard let parts = answer.arrayValue, parts.count >= 2, let userID = parts[0].intValue, let key = parts[1].stringValue else {
-            throw ERPError(.malformedAnswer, "Tryton's login answer is not [user, key, …]: \(Self.excerpt(answer.encoded()))")
+            throw ERPError(.malformedAnswer, "Tryton's login answer is not [user, key, …]: \(BlockingHTTPClient.excerpt(answer.encoded()))")
         }
         let token = Data("\(settings.user):\(userID):\(key)".utf8).base64EncodedString()
         var login = Login(userID: userID, header: "Session \(token)", company: nil, employee: nil, employees: [])
@@ -101,11 +101,11 @@ public final class TrytonClient: Sendable {
             let page = try call(model, "search_read", [domain, .number(Double(rows.count)), .number(Double(pageSize)), order,
                                                        .array(fields.map(JSONValue.string))], context: context)
             guard let records = page.arrayValue else {
-                throw ERPError(.malformedAnswer, "\(model).search_read did not answer a list: \(Self.excerpt(page.encoded()))")
+                throw ERPError(.malformedAnswer, "\(model).search_read did not answer a list: \(BlockingHTTPClient.excerpt(page.encoded()))")
             }
             for record in records {
                 guard let object = record.objectValue else {
-                    throw ERPError(.malformedAnswer, "\(model).search_read answered a non-record: \(Self.excerpt(record.encoded()))")
+                    throw ERPError(.malformedAnswer, "\(model).search_read answered a non-record: \(BlockingHTTPClient.excerpt(record.encoded()))")
                 }
                 rows.append(object)
             }
@@ -149,14 +149,14 @@ public final class TrytonClient: Sendable {
         case 200: break
         case 401: return .unauthorized
         case 429: throw ERPError(.unreachable, "Tryton throttles logins for \(settings.user) after failed attempts (429)")
-        case 500...599: throw ERPError(.unreachable, "Tryton answered \(status) to \(method): \(Self.excerpt(body))")
-        default: throw ERPError(.refused, "Tryton answered \(status) to \(method): \(Self.excerpt(body))")
+        case 500...599: throw ERPError(.unreachable, "Tryton answered \(status) to \(method): \(BlockingHTTPClient.excerpt(body))")
+        default: throw ERPError(.refused, "Tryton answered \(status) to \(method): \(BlockingHTTPClient.excerpt(body))")
         }
         let answer: JSONValue
         do {
             answer = try JSONValue.parse(body)
         } catch {
-            throw ERPError(.malformedAnswer, "Tryton's answer to \(method) is not JSON: \(Self.excerpt(body))")
+            throw ERPError(.malformedAnswer, "Tryton's answer to \(method) is not JSON: \(BlockingHTTPClient.excerpt(body))")
         }
         if let error = answer["error"], !error.isNull {
             // ["UserError", [message, description, domain]] or [text, traceback]
@@ -167,11 +167,8 @@ public final class TrytonClient: Sendable {
             throw ERPError(.refused, "Tryton refused \(method): \(text.trimmingCharacters(in: .whitespaces))")
         }
         guard let object = answer.objectValue, let result = object["result"], object["id"] == 1 else {
-            throw ERPError(.malformedAnswer, "Tryton's answer to \(method) is not a JSON-RPC result: \(Self.excerpt(body))")
+            throw ERPError(.malformedAnswer, "Tryton's answer to \(method) is not a JSON-RPC result: \(BlockingHTTPClient.excerpt(body))")
         }
         return .result(result)
     }
-
-    /// The start of a body, for error messages and the ledger.
-    static func excerpt(_ data: Data) -> String { BlockingHTTPClient.excerpt(data) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import JSON
 import Services
 
@@ -44,7 +45,7 @@ public final class TrytonConnector: ERPConnector, ERPSource {
             return .skipped("work order \(done.operation.workOrder) operation \(done.operation.sequence) did not come from Tryton")
         }
         let context = try employeeContext(done.employeeRef)
-        if try startProduction(production, context: context) == "done" {
+        if try startProduction(production, state: productionState(production), context: context) == "done" {
             return .sent("production \(production) is already done in Tryton")
         }
         let cycles = try client.searchRead("production.work.cycle", [["work", "=", .number(Double(work))]], fields: ["state"])
@@ -101,7 +102,7 @@ public final class TrytonConnector: ERPConnector, ERPSource {
         let marker = "[mes \(key)]"
         let messages = try client.call("ir.chat.channel", "get", [resource])
         guard let list = messages.arrayValue else {
-            throw ERPError(.malformedAnswer, "ir.chat.channel.get did not answer a list: \(TrytonClient.excerpt(messages.encoded()))")
+            throw ERPError(.malformedAnswer, "ir.chat.channel.get did not answer a list: \(BlockingHTTPClient.excerpt(messages.encoded()))")
         }
         if list.contains(where: { $0["content"]?.stringValue?.contains(marker) == true }) {
             return .sent("production \(production): the scrap message was already posted")
@@ -117,12 +118,12 @@ public final class TrytonConnector: ERPConnector, ERPSource {
             return .skipped("work order \(order.workOrder) did not come from Tryton")
         }
         let context = try employeeContext(nil)
-        if try startProduction(production, context: context) == "done" {
-            return .sent("production \(production) was already done")
-        }
-        let header = try client.searchRead("production", [["id", "=", .number(Double(production))]], fields: ["product"])
-        guard let product = header.first?["product"]?.intValue else {
+        let header = try productionRecord(production)
+        guard let product = header["product"]?.intValue else {
             throw ERPError(.malformedAnswer, "production \(production) has no product")
+        }
+        if try startProduction(production, state: header["state"]?.stringValue ?? "", context: context) == "done" {
+            return .sent("production \(production) was already done")
         }
         let outputs = try client.searchRead(
             "stock.move", [["production_output", "=", .number(Double(production))], ["product", "=", .number(Double(product))],
@@ -135,10 +136,10 @@ public final class TrytonConnector: ERPConnector, ERPSource {
         return .sent("production \(production) done: \(order.good) good on move \(move), \(order.scrap) scrapped")
     }
 
-    /// Brings a production to running (reserving its materials first when it waits) and
-    /// returns its state: running, or done when it already is.
-    private func startProduction(_ id: Int, context: [String: JSONValue]) throws(ERPError) -> String {
-        var state = try productionState(id)
+    /// Brings a production in `state` to running (reserving its materials first when it
+    /// waits) and returns its state: running, or done when it already is.
+    private func startProduction(_ id: Int, state current: String, context: [String: JSONValue]) throws(ERPError) -> String {
+        var state = current
         if state == "waiting" {
             _ = try client.call("production", "assign_try", [[.number(Double(id))]], context: context)
             state = try productionState(id)
@@ -157,11 +158,16 @@ public final class TrytonConnector: ERPConnector, ERPSource {
     }
 
     private func productionState(_ id: Int) throws(ERPError) -> String {
-        let rows = try client.searchRead("production", [["id", "=", .number(Double(id))]], fields: ["state"])
-        guard let state = rows.first?["state"]?.stringValue else {
+        try productionRecord(id)["state"]?.stringValue ?? ""
+    }
+
+    /// A production's state and product.
+    private func productionRecord(_ id: Int) throws(ERPError) -> [String: JSONValue] {
+        let rows = try client.searchRead("production", [["id", "=", .number(Double(id))]], fields: ["state", "product"])
+        guard let row = rows.first, row["state"]?.stringValue != nil else {
             throw ERPError(.refused, "Tryton has no production \(id) (deleted, or not visible to \(client.settings.user))")
         }
-        return state
+        return row
     }
 
     /// The context naming who did the work: the operator's employee when the MES user may act
@@ -174,7 +180,7 @@ public final class TrytonConnector: ERPConnector, ERPSource {
 
     private func createdID(_ answer: JSONValue, _ what: String) throws(ERPError) -> Int {
         guard let id = answer.arrayValue?.first?.intValue else {
-            throw ERPError(.malformedAnswer, "creating a \(what) answered \(TrytonClient.excerpt(answer.encoded())), not [id]")
+            throw ERPError(.malformedAnswer, "creating a \(what) answered \(BlockingHTTPClient.excerpt(answer.encoded())), not [id]")
         }
         return id
     }

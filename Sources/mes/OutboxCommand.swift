@@ -1,6 +1,7 @@
 import ArgumentParser
 import Config
 import Foundation
+import JSON
 import Postgres
 import Services
 
@@ -18,8 +19,9 @@ struct OutboxCommand: ParsableCommand {
             abstract: "Print the newest outbox entries, one JSON object per line.",
             discussion: """
                 Each line: id, key, stream (the work order), kind, state (pending, sent, skipped, \
-                dead), attempts, created and sent times, the ERP's answer or the last error, and \
-                the payload as sent.
+                dead), attempts, created and sent times, the ERP's answer and the last error \
+                (null when there is none), and the payload as sent: the same objects as \
+                GET /api/v1/outbox.
                 """
         )
 
@@ -42,18 +44,8 @@ struct OutboxCommand: ParsableCommand {
             let configuration = try global.configuration()
             let pool = PGPool(configuration: PGPoolConfiguration(url: try global.databaseURL(configuration), maxConnections: 1))
             defer { pool.close() }
-            let formatter = ISO8601DateFormatter()
             for entry in try Outbox.ledger(state: state, limit: limit, pool) {
-                var object: [String: Any] = [
-                    "id": entry.id, "key": entry.key, "stream": entry.stream, "kind": entry.kind, "state": entry.state,
-                    "attempts": entry.attempts, "created_at": formatter.string(from: entry.createdAt),
-                    "payload": (try? JSONSerialization.jsonObject(with: Data(entry.payload.utf8))) ?? entry.payload,
-                ]
-                object["sent_at"] = entry.sentAt.map { formatter.string(from: $0) }
-                object["erp_answer"] = entry.erpAnswer
-                object["last_error"] = entry.lastError
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-                print(String(decoding: data, as: UTF8.self))
+                print(String(decoding: entry.json.encoded(), as: UTF8.self))
             }
         }
     }

@@ -121,7 +121,7 @@ struct ImportCommand: ParsableCommand {
         defer { pool.close() }
         do {
             let outcomes = try ProductionService(pool: pool).upsert(all: orders)
-            let count = { (outcome: ProductionService.IntakeOutcome) in outcomes.filter { $0 == outcome }.count }
+            let count = { (outcome: UpsertOutcome) in outcomes.filter { $0 == outcome }.count }
             print("imported \(orders.count) work orders: \(count(.created)) created, \(count(.updated)) updated, \(count(.unchanged)) unchanged")
         } catch let error as ProductionRuleError {
             FileHandle.standardError.write(Data("mes import: \(file): \(error.message); nothing was imported\n".utf8))

@@ -2,16 +2,8 @@ import Domain
 import Foundation
 import Postgres
 import Services
-import Synchronization
 import TestSupport
 import Testing
-
-/// A clock the test moves by hand.
-final class TestClock: Sendable {
-    private let now = Mutex(Date(timeIntervalSince1970: 1_795_420_800))  // 2026-11-23 08:00 UTC
-    var read: @Sendable () -> Date { { [self] in now.withLock { $0 } } }
-    func advance(_ seconds: Double) { now.withLock { $0 += seconds } }
-}
 
 /// A plant with two machines, a part with a two-operation routing, two operators, reason
 /// codes and a planned work order WO-1 for 10 parts, in a fresh migrated database.

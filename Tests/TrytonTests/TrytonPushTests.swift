@@ -25,13 +25,6 @@ final class LosingFirstAnswers: ERPConnector {
     }
 }
 
-/// A clock the test moves by hand.
-final class Clock: Sendable {
-    private let now = Mutex(Date(timeIntervalSince1970: 1_795_420_800))  // 2026-11-23 08:00 UTC
-    var read: @Sendable () -> Date { { [self] in now.withLock { $0 } } }
-    func advance(_ seconds: Double) { now.withLock { $0 += seconds } }
-}
-
 extension TrytonTests {
     /// Pulls, then runs Tryton's order 2 (5 parts; works 4, 5, 6 on LATHE-02, CNC-01, QC-01) on
     /// the floor: operator.two signed in at the lathe and at inspection; 600 s setup and
@@ -39,7 +32,7 @@ extension TrytonTests {
     /// 4 good and 1 scrapped. Nine outbox entries: 2 scrap, 3 labor, 3 operations, 1 order.
     static func runOrder2(_ plant: ERPPlant, _ connector: TrytonConnector) throws {
         try ERPPull(pool: plant.pool, source: connector, site: "S1", node: "test").run()
-        let clock = Clock()
+        let clock = TestClock()
         let floor = ProductionService(pool: plant.pool, clock: clock.read)
         func operation(_ sequence: Int) throws -> Int64 {
             let ids: [Int64] = try plant.db.query("""

@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import HTTP
+import HTTPClient
 import JSON
 import Postgres
 import Services
@@ -147,15 +148,7 @@ struct APIServer {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = json.encoded()
         }
-        final class Box: @unchecked Sendable { var data = Data(); var status = 0 }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { data, response, _ in
-            box.data = data ?? Data()
-            box.status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            done.signal()
-        }.resume()
-        done.wait()
-        return (box.status, (try? JSONValue.parse(box.data)) ?? .null)
+        let response = try BlockingHTTPClient(timeout: 10).send(request)
+        return (response.status, (try? JSONValue.parse(response.body)) ?? .null)
     }
 }

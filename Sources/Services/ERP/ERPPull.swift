@@ -78,10 +78,6 @@ public final class ERPPull: Sendable {
         public var problems: [String] = []
     }
 
-    enum Outcome {
-        case created, updated, unchanged
-    }
-
     /// A record the pull leaves out, with the reason.
     struct Skip: Error, CustomStringConvertible {
         var description: String
@@ -122,7 +118,7 @@ public final class ERPPull: Sendable {
     /// 200 with a savepoint per record, so one bad record is skipped and reported alone.
     private func pull<R: ERPRecord>(
         _ entity: String, _ db: PGConnection, _ report: inout Report, fetch: (Date?) throws(ERPError) -> ERPChanges<R>,
-        apply: (R, PGConnection) throws -> Outcome
+        apply: (R, PGConnection) throws -> UpsertOutcome
     ) throws {
         let cursor = try db.query("SELECT last_modified FROM erp_sync_cursor WHERE entity = \(entity)").decode(Date.self).first
         let changes = try fetch(cursor.map { $0.addingTimeInterval(-overlap) })
@@ -174,7 +170,7 @@ public final class ERPPull: Sendable {
 
     // MARK: Writing each kind of record
 
-    func apply(_ center: ERPWorkCenter, site: Int64, _ db: PGConnection) throws -> Outcome {
+    func apply(_ center: ERPWorkCenter, site: Int64, _ db: PGConnection) throws -> UpsertOutcome {
         // The plant model is the MES's: a machine, once made or linked, keeps its own name,
         // line and activity whatever the ERP later calls its work center.
         if try db.query("SELECT 1 FROM machine WHERE erp_ref = \(center.ref)").rowCount > 0 { return .unchanged }
@@ -190,7 +186,7 @@ public final class ERPPull: Sendable {
         return .created
     }
 
-    func apply(_ part: ERPPart, _ db: PGConnection) throws -> Outcome {
+    func apply(_ part: ERPPart, _ db: PGConnection) throws -> UpsertOutcome {
         let linked = try db.execute("UPDATE part SET erp_ref = \(part.ref), updated_at = now() WHERE code = \(part.code) AND erp_ref IS NULL")
         let inserted = try db.query("""
             INSERT INTO part (code, name, unit, erp_ref, active) VALUES (\(part.code), \(part.name), \(part.unit), \(part.ref), \(part.active))
@@ -202,7 +198,7 @@ public final class ERPPull: Sendable {
         return Self.outcome(inserted, linked: linked > 0)
     }
 
-    func apply(_ employee: ERPEmployee, _ db: PGConnection) throws -> Outcome {
+    func apply(_ employee: ERPEmployee, _ db: PGConnection) throws -> UpsertOutcome {
         if try db.execute("""
             UPDATE app_user SET display_name = \(employee.name), active = \(employee.active), updated_at = now()
             WHERE employee_ref = \(employee.ref) AND (display_name, active) IS DISTINCT FROM (\(employee.name), \(employee.active))
@@ -222,7 +218,7 @@ public final class ERPPull: Sendable {
         return .created
     }
 
-    func apply(_ bill: ERPBill, _ db: PGConnection) throws -> Outcome {
+    func apply(_ bill: ERPBill, _ db: PGConnection) throws -> UpsertOutcome {
         let partID = try partID(bill.partRef, db)
         guard bill.outputQuantity > 0 else { throw Skip("its output quantity is \(bill.outputQuantity)") }
         let (billID, inserted, changed) = try db.query("""
@@ -253,7 +249,7 @@ public final class ERPPull: Sendable {
             """).decode(String.self)
     }
 
-    func apply(_ routing: ERPRouting, _ db: PGConnection) throws -> Outcome {
+    func apply(_ routing: ERPRouting, _ db: PGConnection) throws -> UpsertOutcome {
         let partID = try partID(routing.partRef, db)
         let (routingID, inserted, changed) = try db.query("""
             WITH old AS (SELECT part_id, name, active FROM routing WHERE erp_ref = \(routing.ref))
@@ -278,7 +274,7 @@ public final class ERPPull: Sendable {
         return changed == true || operationsChanged > 0 ? .updated : .unchanged
     }
 
-    func apply(_ order: ERPWorkOrder, site: Int64, zone: String, _ db: PGConnection) throws -> Outcome {
+    func apply(_ order: ERPWorkOrder, site: Int64, zone: String, _ db: PGConnection) throws -> UpsertOutcome {
         let existing = try db.query("SELECT id, state FROM work_order WHERE erp_ref = \(order.ref) FOR UPDATE").decode((Int64, String).self).first
         let editable = ["planned", "released"]
         if order.status == .cancelled {
@@ -362,7 +358,7 @@ public final class ERPPull: Sendable {
 
     // MARK: Helpers
 
-    static func outcome(_ inserted: [Bool], linked: Bool) -> Outcome {
+    static func outcome(_ inserted: [Bool], linked: Bool) -> UpsertOutcome {
         guard let first = inserted.first else { return linked ? .updated : .unchanged }
         return first ? .created : .updated
     }

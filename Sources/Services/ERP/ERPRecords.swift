@@ -7,6 +7,11 @@ import Foundation
 /// Master data and orders as an ERP hands them to the MES, in the ERP's own keys (`ref`).
 /// A connector turns its ERP's records into these; `ERPPull` writes them to the plant model.
 
+/// What writing one record from outside (an ERP pull, the API, a CSV line) did.
+public enum UpsertOutcome: String, Sendable, Equatable {
+    case created, updated, unchanged
+}
+
 /// A work center: a machine when it has no children (a group of them otherwise, not pulled).
 public struct ERPWorkCenter: Sendable, Equatable {
     public var ref: String

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import JSON
 import Postgres
 
 /// The outbox table: messages for the ERP written with the floor event, and the ledger of
@@ -32,6 +33,16 @@ public enum Outbox {
         public var sentAt: Date?
         /// The message as sent (JSON).
         public var payload: String
+
+        /// The entry as the ledger API and `mes outbox list` show it: snake_case keys, RFC 3339
+        /// times, null for what is not there yet, the payload as JSON.
+        public var json: JSONValue {
+            [
+                "id": JSONValue(id), "key": .string(key), "stream": .string(stream), "kind": .string(kind), "state": .string(state),
+                "attempts": JSONValue(attempts), "created_at": JSONValue(createdAt), "sent_at": JSONValue(sentAt), "erp_answer": JSONValue(erpAnswer),
+                "last_error": JSONValue(lastError), "payload": (try? JSONValue.parse(Data(payload.utf8))) ?? .string(payload),
+            ]
+        }
     }
 
     /// The newest entries first, optionally only those in `state` (pending, sent, dead).

@@ -56,22 +56,18 @@ public struct WorkOrderInput: Sendable, Equatable, Codable {
 
 /// Work orders from outside: create or update, by number, and release.
 extension ProductionService {
-    public enum IntakeOutcome: String, Sendable, Equatable {
-        case created, updated, unchanged
-    }
-
     /// Creates the order, or updates it while the floor has not started it. Refusals:
     /// `notFound` (site, part, machine), `invalidInput` (quantity, operations), `orderStarted`.
     @discardableResult
-    public func upsert(_ input: WorkOrderInput) throws -> IntakeOutcome {
+    public func upsert(_ input: WorkOrderInput) throws -> UpsertOutcome {
         try pool.transaction { db in try upsert(input, db) }
     }
 
     /// Several orders in one transaction: all of them or none. A refusal names the order's
     /// position (1-based) in `inputs`.
-    public func upsert(all inputs: [WorkOrderInput]) throws -> [IntakeOutcome] {
+    public func upsert(all inputs: [WorkOrderInput]) throws -> [UpsertOutcome] {
         try pool.transaction { db in
-            var outcomes: [IntakeOutcome] = []
+            var outcomes: [UpsertOutcome] = []
             for (index, input) in inputs.enumerated() {
                 do {
                     outcomes.append(try upsert(input, db))
@@ -83,7 +79,7 @@ extension ProductionService {
         }
     }
 
-    func upsert(_ input: WorkOrderInput, _ db: PGConnection) throws -> IntakeOutcome {
+    func upsert(_ input: WorkOrderInput, _ db: PGConnection) throws -> UpsertOutcome {
         guard !input.number.isEmpty else { throw ProductionRuleError(.invalidInput, "a work order needs a number") }
         guard input.quantity > 0, input.quantity.isFinite, input.quantity < 1e11 else {
             throw ProductionRuleError(.invalidInput, "quantity must be a positive number, not \(input.quantity)")
@@ -115,7 +111,7 @@ extension ProductionService {
             """).decode(Int64.self).first
         let existing = try db.query("SELECT id, state, site_id FROM work_order WHERE number = \(input.number) FOR UPDATE")
             .decode((Int64, String, Int64).self).first
-        let outcome: IntakeOutcome
+        let outcome: UpsertOutcome
         let orderID: Int64
         if let (id, state, site) = existing {
             guard state == WorkOrderState.planned.rawValue || state == WorkOrderState.released.rawValue else {
@@ -156,8 +152,8 @@ extension ProductionService {
                                         coalesce(EXCLUDED.ideal_cycle_seconds, work_order_operation.ideal_cycle_seconds))
                 """)
         }
-        if input.release == true,
-           try db.query("SELECT state FROM work_order WHERE id = \(orderID)").decode(String.self).first == WorkOrderState.planned.rawValue {
+        // A new order is planned; an existing one keeps the state read above.
+        if input.release == true, (existing?.1 ?? WorkOrderState.planned.rawValue) == WorkOrderState.planned.rawValue {
             _ = try release(orderID: orderID, number: input.number, db)
             return outcome == .created ? .created : .updated
         }

@@ -61,7 +61,7 @@ public struct APIv1: Sendable {
         try route(&routes, "GET", "/api/v1/sites/:site/machines", .plantRead) { _, context in
             .array(try plant.machineStates(site: try context.parameter("site")).map {
                 ["machine": .string($0.machine), "name": .string($0.name), "line": JSONValue($0.line), "state": JSONValue($0.state),
-                 "reason": JSONValue($0.reason), "since": Self.time($0.since)]
+                 "reason": JSONValue($0.reason), "since": JSONValue($0.since)]
             })
         }
         try route(&routes, "GET", "/api/v1/sites/:site/oee", .plantRead) { request, context in
@@ -81,7 +81,7 @@ public struct APIv1: Sendable {
                 })
             case "shift":
                 return .array(try production.shiftAttainment(site: site, from: from, to: to).map {
-                    ["day": .string($0.day), "shift": .string($0.shift), "start": Self.time($0.start), "end": Self.time($0.end),
+                    ["day": .string($0.day), "shift": .string($0.shift), "start": JSONValue($0.start), "end": JSONValue($0.end),
                      "planned": .number($0.planned), "produced": .number($0.produced), "attainment": $0.attainment.map(JSONValue.number) ?? nil]
                 })
             case let other:
@@ -98,7 +98,7 @@ public struct APIv1: Sendable {
                 guard let limit = Int(text), (1...1000).contains(limit) else { throw HTTPError(.badRequest, "limit must be from 1 to 1000") }
                 return limit
             } ?? 100
-            return .array(try Outbox.ledger(state: state, limit: limit, pool).map(Self.json))
+            return .array(try Outbox.ledger(state: state, limit: limit, pool).map(\.json))
         }
         try route(&routes, "POST", "/api/v1/outbox/:id/replay", .erpAdmin) { _, context in
             guard let id = Int64(try context.parameter("id")) else { throw HTTPError(.badRequest, "the id must be a whole number") }
@@ -221,14 +221,10 @@ public struct APIv1: Sendable {
         return (from, to)
     }
 
-    static func time(_ date: Date?) -> JSONValue {
-        date.map { .string($0.ISO8601Format()) } ?? .null
-    }
-
     static func json(_ order: ProductionService.WorkOrderStatus) -> JSONValue {
         [
             "number": .string(order.number), "reference": JSONValue(order.reference), "part": .string(order.part), "site": .string(order.site),
-            "quantity": .number(order.quantity), "state": .string(order.state), "planned_start": time(order.plannedStart), "due": time(order.due),
+            "quantity": .number(order.quantity), "state": .string(order.state), "planned_start": JSONValue(order.plannedStart), "due": JSONValue(order.due),
             "erp_ref": JSONValue(order.erpRef),
             "operations": .array(order.operations.map {
                 ["sequence": JSONValue($0.sequence), "name": .string($0.name), "state": .string($0.state.rawValue), "machine": JSONValue($0.machine),
@@ -254,15 +250,6 @@ public struct APIv1: Sendable {
             object["flags"] = .array(r.flags.map(JSONValue.string))
         }
         return .object(object)
-    }
-
-    static func json(_ entry: Outbox.Entry) -> JSONValue {
-        [
-            "id": JSONValue(entry.id), "key": .string(entry.key), "stream": .string(entry.stream), "kind": .string(entry.kind),
-            "state": .string(entry.state), "attempts": JSONValue(entry.attempts), "created_at": time(entry.createdAt), "sent_at": time(entry.sentAt),
-            "erp_answer": JSONValue(entry.erpAnswer), "last_error": JSONValue(entry.lastError),
-            "payload": (try? JSONValue.parse(Data(entry.payload.utf8))) ?? .string(entry.payload),
-        ]
     }
 }
 
