@@ -268,7 +268,7 @@ PY
     psql "$url" -X -q -c "INSERT INTO site (code, name, time_zone) VALUES ('Plant1', 'Sparkplug plant', 'UTC')" >/dev/null
     echo '{"measurements": ["Gauge/BoreDiameter"]}' >"$work/mapping.json"
     "$mes" collect --database-url "$url" --mqtt-url "$MES_TEST_MQTT_URL" --client-id "mes-spb-$$" --spool "$work/spool-spb" \
-        --sparkplug-host "mes-cli-$$" --sparkplug-mapping "$work/mapping.json" >"$work/spb.log" 2>&1 &
+        --sparkplug-host "mes-cli-$$" --sparkplug-mapping "$work/mapping.json" --sparkplug-reorder-timeout 500 >"$work/spb.log" 2>&1 &
     collect_pid=$!
     for _ in $(seq 1 100); do grep -q "Sparkplug B host" "$work/spb.log" 2>/dev/null && break; sleep 0.05; done
     expect "the Sparkplug host publishes its STATE online, retained" 0 '"online":true' -- \
@@ -282,7 +282,7 @@ PY
     spb DDATA/Line1-Gateway/CNC-01 v05_ddataFirst
     spb DDATA/Line1-Gateway/CNC-01 v06_ddataAlarm
     wait "$sub_pid" 2>/dev/null || true
-    expect "a gap in the sequence numbers makes the host ask the edge node for a rebirth" 0 "^spBv1.0/Plant1/NCMD/Line1-Gateway$" -- cat "$work/ncmd.txt"
+    expect "a gap in the sequence numbers still open after the 500 ms reorder window makes the host ask the edge node for a rebirth" 0 "^spBv1.0/Plant1/NCMD/Line1-Gateway$" -- cat "$work/ncmd.txt"
     spb NDEATH/Line1-Gateway v15_ndeathLibraryCleanOffbyone
     sleep 0.5
     expect "an NDEATH from another session is ignored (dead-lettered), the machine stays up" 0 "^unplanned_stop 1$" -- \

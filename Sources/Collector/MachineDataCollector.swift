@@ -49,11 +49,16 @@ public final class MachineDataCollector: @unchecked Sendable {
 
     /// Decodes one MQTT message into machine messages and dead letters.
     public typealias Decoder = @Sendable (_ topic: String, _ payload: [UInt8], _ receivedAt: Date) -> (messages: [MachineMessage], deadLetters: [DeadLetter])
+    /// Called on every turn of the writer thread (at least every `batchDelay`) and once more
+    /// with `final` true when stopping: messages a decoder held back and now releases (the
+    /// Sparkplug host's reorder window).
+    public typealias Tick = @Sendable (_ now: Date, _ final: Bool) -> (messages: [MachineMessage], deadLetters: [DeadLetter])
 
     let service: MachineDataService
     let spool: Spool
     let settings: Settings
     let decoder: Decoder
+    let tick: Tick?
     let logger: Logger
     private let lock = ConditionLock()
     private var pending: [MachineMessage] = []
@@ -67,13 +72,14 @@ public final class MachineDataCollector: @unchecked Sendable {
     private var retryAt: MonotonicInstant?
 
     public init(
-        service: MachineDataService, spool: Spool, settings: Settings = Settings(), decoder: @escaping Decoder,
+        service: MachineDataService, spool: Spool, settings: Settings = Settings(), decoder: @escaping Decoder, tick: Tick? = nil,
         logger: Logger = Logger(label: "mes.collector")
     ) {
         self.service = service
         self.spool = spool
         self.settings = settings
         self.decoder = decoder
+        self.tick = tick
         self.logger = logger
     }
 
@@ -106,9 +112,14 @@ public final class MachineDataCollector: @unchecked Sendable {
 
     /// Takes one MQTT message. Safe from any thread; never blocks on the database.
     public func accept(topic: String, payload: [UInt8], receivedAt: Date = Date()) {
-        let decoded = decoder(topic, payload, receivedAt)
+        append(decoder(topic, payload, receivedAt), received: 1)
+    }
+
+    /// Queues decoded messages for the writer, spooling at once beyond the memory limit.
+    private func append(_ decoded: (messages: [MachineMessage], deadLetters: [DeadLetter]), received: Int) {
+        if decoded.messages.isEmpty && decoded.deadLetters.isEmpty && received == 0 { return }
         let overflow: Spool.Batch? = lock.withLock {
-            statistics.received += 1
+            statistics.received += received
             if pending.isEmpty && pendingLetters.isEmpty { oldestPending = .now() }
             pending += decoded.messages
             pendingLetters += decoded.deadLetters
@@ -121,6 +132,7 @@ public final class MachineDataCollector: @unchecked Sendable {
 
     /// Writes or spools everything pending, then stops the writer thread.
     public func stop() {
+        if let tick { append(tick(Date(), true), received: 0) }
         lock.withLock {
             stopping = true
             lock.broadcast()
@@ -157,6 +169,7 @@ public final class MachineDataCollector: @unchecked Sendable {
 
     private func writerLoop() {
         while true {
+            if let tick { append(tick(Date(), false), received: 0) }
             enum Work { case spooled(String), batch(Spool.Batch), toSpool(Spool.Batch), idle, finished }
             let hasSpool = !spool.pending.isEmpty
             let work: Work = lock.withLock {

@@ -48,6 +48,9 @@ struct CollectCommand: ParsableCommand {
     @Option(help: "JSON file mapping Sparkplug groups, devices and metrics to sites, machines and meanings (docs/mqtt.md).")
     var sparkplugMapping: String?
 
+    @Option(help: "Milliseconds a gap in an edge node's seq may wait for the missing message before a rebirth is asked (Sparkplug's Reorder Timeout; 0: at once).")
+    var sparkplugReorderTimeout: Int64 = 2_000
+
     @Option(help: "Most messages per database transaction.")
     var batchSize: Int = 5_000
 
@@ -57,6 +60,7 @@ struct CollectCommand: ParsableCommand {
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard batchDelay > 0 else { throw ValidationError("--batch-delay must be positive") }
+        guard sparkplugReorderTimeout >= 0 else { throw ValidationError("--sparkplug-reorder-timeout must be 0 or more") }
     }
 
     func run() throws {
@@ -77,8 +81,12 @@ struct CollectCommand: ParsableCommand {
         let service = MachineDataService(
             pool: pool, unknownMachines: UnknownMachinePolicy(rawValue: configuration.unknownMachines) ?? .register, logger: logger)
         let sparkplug = try sparkplugHost.map { _ in
-            SparkplugDecoder(mapping: try sparkplugMapping.map { path in try SparkplugDecoder.mapping(file: path) } ?? SparkplugMapping())
+            SparkplugDecoder(
+                mapping: try sparkplugMapping.map { path in try SparkplugDecoder.mapping(file: path) } ?? SparkplugMapping(),
+                reorderTimeoutMilliseconds: sparkplugReorderTimeout)
         }
+        var reorderTick: MachineDataCollector.Tick?
+        if let sparkplug { reorderTick = { now, final in sparkplug.expire(at: now, all: final) } }
         let collector = MachineDataCollector(
             service: service, spool: try Spool(directory: configuration.spoolDirectory),
             settings: MachineDataCollector.Settings(batchSize: batchSize, batchDelay: batchDelay),
@@ -88,6 +96,7 @@ struct CollectCommand: ParsableCommand {
                 }
                 return MachineDataCollector.jsonDecoder(topic, payload, receivedAt)
             },
+            tick: reorderTick,
             logger: logger)
         collector.start()
 

@@ -78,9 +78,10 @@ struct SparkplugTests {
     }
 
     /// A whole captured session: births, data (with gaps between the captured samples), the
-    /// seq wrap, a device death and the node's will.
+    /// seq wrap, a device death and the node's will. Without a reorder window, so each gap
+    /// asks for a rebirth at once.
     @Test func aCapturedSession_becomesMachineMessages() throws {
-        var host = SparkplugHost()
+        var host = SparkplugHost(reorderTimeoutMilliseconds: 0)
         #expect(Self.feed(&host, "NBIRTH", SparkplugVectors.v02_nbirth) == SparkplugHost.Output())
         let birth = Self.feed(&host, "DBIRTH", SparkplugVectors.v03_dbirthCnc01, device: "CNC-01")
         #expect(birth.deadLetters.isEmpty && birth.commands.isEmpty)
@@ -119,7 +120,7 @@ struct SparkplugTests {
     /// An NDEATH whose bdSeq is not the current NBIRTH's (pysparkplug's off-by-one clean
     /// disconnect, or a late will from an older session) is ignored and dead-lettered.
     @Test func anNDEATHFromAnotherSession_isIgnored() {
-        var host = SparkplugHost()
+        var host = SparkplugHost(reorderTimeoutMilliseconds: 0)  // the captured DDATA is seq 3 after a DBIRTH of seq 1
         _ = Self.feed(&host, "NBIRTH", SparkplugVectors.v02_nbirth, node: "Line2-Gateway")
         _ = Self.feed(&host, "DBIRTH", SparkplugVectors.v03_dbirthCnc01, device: "CNC-01", node: "Line2-Gateway")
         let stale = Self.feed(&host, "NDEATH", SparkplugVectors.v15_ndeathLibraryCleanOffbyone, node: "Line2-Gateway")
@@ -179,5 +180,98 @@ struct SparkplugTests {
         #expect(host.handle(topic: "spBv1.0/STATE/mes-collector", payload: SparkplugVectors.v01_stateOnline, receivedAtMilliseconds: Self.t) == SparkplugHost.Output())
         #expect(Self.feed(&host, "NCMD", SparkplugVectors.v10_ncmdRebirth) == SparkplugHost.Output())
         #expect(SparkplugPayload.state(online: true, timestamp: 1_795_387_951_352) == SparkplugVectors.v01_stateOnline)
+    }
+
+    // MARK: The reorder window
+
+    /// CNC-01's cycle counter (alias 3 in the captured DBIRTH) at `value`, in a DDATA with `seq`.
+    static func cycleCount(_ value: UInt64, seq: UInt64) -> [UInt8] {
+        SparkplugPayload(
+            timestamp: UInt64(t) + value, seq: seq,
+            metrics: [SparkplugMetric(alias: 3, timestamp: UInt64(t) + value, raw: .long(value))]
+        ).encoded()
+    }
+
+    static func counts(_ output: SparkplugHost.Output) -> [Int64] {
+        output.messages.compactMap { if case .count("total", let value, _) = $0.body { value } else { nil } }
+    }
+
+    /// A born node (NBIRTH seq 0, DBIRTHs seq 1 and 2): its next DDATA is seq 3.
+    static func bornNode(reorderTimeout: Int64 = 2_000) -> SparkplugHost {
+        var host = SparkplugHost(reorderTimeoutMilliseconds: reorderTimeout)
+        _ = feed(&host, "NBIRTH", SparkplugVectors.v02_nbirth)
+        _ = feed(&host, "DBIRTH", SparkplugVectors.v03_dbirthCnc01, device: "CNC-01")
+        _ = feed(&host, "DBIRTH", SparkplugVectors.v04_dbirthCnc02, device: "CNC-02")
+        return host
+    }
+
+    /// Data that overtakes (QoS 0) waits for the message it overtook, then both are used in seq
+    /// order: read in arrival order, counter 12 then 11 would look like a counter reset.
+    @Test func messagesOutOfOrder_areUsedInSeqOrder_withoutARebirth() {
+        var host = Self.bornNode()
+        #expect(Self.counts(Self.feed(&host, "DDATA", Self.cycleCount(10, seq: 3), device: "CNC-01")) == [10])
+        let early = Self.feed(&host, "DDATA", Self.cycleCount(12, seq: 5), device: "CNC-01", at: Self.t + 5)
+        #expect(early.isEmpty, "held while seq 4 may still come")
+        let early2 = Self.feed(&host, "DDATA", Self.cycleCount(13, seq: 6), device: "CNC-01", at: Self.t + 6)
+        #expect(early2.isEmpty)
+        let late = Self.feed(&host, "DDATA", Self.cycleCount(11, seq: 4), device: "CNC-01", at: Self.t + 40)
+        #expect(Self.counts(late) == [11, 12, 13])
+        #expect(late.commands.isEmpty && late.deadLetters.isEmpty)
+        // The window is closed and the next seq is 7.
+        #expect(Self.counts(Self.feed(&host, "DDATA", Self.cycleCount(14, seq: 7), device: "CNC-01", at: Self.t + 50)) == [14])
+        #expect(host.expire(atMilliseconds: Self.t + 60_000, all: true).isEmpty)
+    }
+
+    /// A message that never comes: once the timeout has passed, the node is asked for a rebirth
+    /// and what was held is used in seq order, whether the time is noticed by `expire` (the
+    /// collector's timer) or by the node's next message.
+    @Test func aGapStillOpenAfterTheTimeout_asksForARebirth_andReleasesWhatWasHeld() throws {
+        var host = Self.bornNode(reorderTimeout: 2_000)
+        #expect(Self.feed(&host, "DDATA", Self.cycleCount(12, seq: 4), device: "CNC-01", at: Self.t).isEmpty)
+        #expect(Self.feed(&host, "DDATA", Self.cycleCount(13, seq: 5), device: "CNC-01", at: Self.t + 100).isEmpty)
+        #expect(host.expire(atMilliseconds: Self.t + 1_999).isEmpty, "not yet: the timeout counts from the first held message")
+        let expired = host.expire(atMilliseconds: Self.t + 2_000)
+        #expect(Self.counts(expired) == [12, 13])
+        #expect(expired.commands.map(\.topic) == ["spBv1.0/Plant1/NCMD/Line1-Gateway"])
+        let request = try SparkplugPayload.decode(try #require(expired.commands.first).payload)
+        #expect(request.metrics.map(\.name) == ["Node Control/Rebirth"])
+        // The straggler arrives after all: behind the expected seq, used, no second request.
+        let straggler = Self.feed(&host, "DDATA", Self.cycleCount(11, seq: 3), device: "CNC-01", at: Self.t + 2_100)
+        #expect(Self.counts(straggler) == [11] && straggler.commands.isEmpty)
+        #expect(Self.counts(Self.feed(&host, "DDATA", Self.cycleCount(14, seq: 6), device: "CNC-01", at: Self.t + 2_200)) == [14])
+
+        // The same gap noticed by the node's next message instead of the timer.
+        var other = Self.bornNode(reorderTimeout: 2_000)
+        _ = Self.feed(&other, "DDATA", Self.cycleCount(12, seq: 4), device: "CNC-01", at: Self.t)
+        let next = Self.feed(&other, "DDATA", Self.cycleCount(13, seq: 5), device: "CNC-01", at: Self.t + 2_500)
+        #expect(Self.counts(next) == [12, 13], "the expired window is released first, then seq 5 is the expected one")
+        #expect(next.commands.count == 1)
+    }
+
+    /// An NBIRTH (the node's new session) or NDEATH releases what was held before it acts, and a
+    /// shutdown (`all`) releases every gap: a reorder window never loses data.
+    @Test func heldMessages_areReleasedByABirthADeathOrShutdown() {
+        var host = Self.bornNode()
+        _ = Self.feed(&host, "DDATA", Self.cycleCount(12, seq: 4), device: "CNC-01")
+        let rebirth = Self.feed(&host, "NBIRTH", SparkplugVectors.v02_nbirth, at: Self.t + 10)
+        #expect(Self.counts(rebirth) == [12])
+
+        var dying = Self.bornNode()
+        _ = Self.feed(&dying, "DDATA", Self.cycleCount(12, seq: 4), device: "CNC-01")
+        let death = Self.feed(&dying, "NDEATH", SparkplugVectors.v13_ndeathWill, at: Self.t + 10)
+        #expect(death.messages.map(\.body) == [
+            .count(counter: "total", value: 12, part: "O1001"), .state(.offline, reason: "edge node offline"), .state(.offline, reason: "edge node offline"),
+        ], "the held count first, then both devices offline")
+
+        var stopping = Self.bornNode()
+        _ = Self.feed(&stopping, "DDATA", Self.cycleCount(12, seq: 4), device: "CNC-01")
+        #expect(Self.counts(stopping.expire(atMilliseconds: Self.t + 1, all: true)) == [12])
+    }
+
+    /// With the window off, a gap asks for a rebirth at once and the data is used.
+    @Test func withoutAWindow_aGapAsksForARebirthAtOnce() {
+        var host = Self.bornNode(reorderTimeout: 0)
+        let gap = Self.feed(&host, "DDATA", Self.cycleCount(12, seq: 4), device: "CNC-01")
+        #expect(Self.counts(gap) == [12] && gap.commands.count == 1)
     }
 }

@@ -24,8 +24,9 @@ let machines = 100
 let baseTime: Int64 = 1_795_420_800_000
 
 @Sendable func now() -> Double { Date().timeIntervalSince1970 }
-func mqtt(_ id: String, onMessage: (@Sendable (MQTTMessage) -> Void)? = nil) throws -> MQTTClient {
-    var configuration = MQTTConfiguration(host: brokerHost, port: brokerPort, clientID: id, username: broker.user, password: broker.password)
+func mqtt(_ id: String, persistent: Bool = false, onMessage: (@Sendable (MQTTMessage) -> Void)? = nil) throws -> MQTTClient {
+    var configuration = MQTTConfiguration(
+        host: brokerHost, port: brokerPort, clientID: id, username: broker.user, password: broker.password, cleanSession: !persistent)
     configuration.inflightWindow = 1_000
     return try MQTTClient(configuration: configuration, onMessage: onMessage)
 }
@@ -234,6 +235,82 @@ func killLoss(_ count: Int, rate: Int) throws -> (stored: Int64, lost: Int64, ki
     return (stored, Int64(count) - stored, count / 2)
 }
 
+// MARK: 3c. Draining a backlog: the publishers off the collector's cores.
+
+/// The broker's own backlog delivery: a persistent session subscribes and goes away, `count`
+/// messages are queued for it, and the time runs from its reconnect to the last message.
+func brokerDrainCeiling(_ count: Int) throws -> Double {
+    let id = "bench-drain-sub-\(getpid())"
+    let received = Mutex(0)
+    let first = try mqtt(id, persistent: true)
+    try wait {
+        try await first.connect()
+        try await first.subscribe("drain/#", qos: 1)
+    }
+    first.close()
+    try queue(count, prefix: "drain/")
+    let subscriber = try mqtt(id, persistent: true) { _ in received.withLock { $0 += 1 } }
+    let start = now()
+    try wait { try await subscriber.connect() }
+    let got = awaitCount(count) { received.withLock { $0 } }
+    let elapsed = now() - start
+    subscriber.close()
+    if got < count { print("  broker drain: only \(got) of \(count) delivered") }
+    return Double(got) / elapsed
+}
+
+/// Publishes `count` messages at QoS 1, each acknowledged by the broker, with nobody reading.
+func queue(_ count: Int, prefix: String = "") throws {
+    let publisher = try mqtt("bench-queue-pub-\(getpid())")
+    try wait { try await publisher.connect() }
+    for i in 0..<count {
+        let (topic, payload) = message(i)
+        try publisher.send(prefix + topic, payload: payload, qos: 1)
+    }
+    // The broker has them all once the last one is acknowledged: publish one more and await it.
+    try wait { try await publisher.publish("bench/sentinel", payload: [0x7b, 0x7d], qos: 1) }  // nobody subscribes to it
+    publisher.close()
+}
+
+/// Polls `current` until it reaches `count` or stops moving for 10 s; returns the last value.
+func awaitCount<T: BinaryInteger>(_ count: T, _ current: () throws -> T) rethrows -> T {
+    var last: T = -1
+    var changed = now()
+    while true {
+        let n = try current()
+        if n != last { last = n; changed = now() }
+        if n >= count || now() - changed > 10 { return n }
+        usleep(2_000)
+    }
+}
+
+/// `mes collect` draining the same kind of backlog into PostgreSQL: its session subscribes and
+/// stops, `count` messages are queued, and the time runs from its restart to the last row
+/// committed. Only the broker, the collector and PostgreSQL share the cores meanwhile, as in a
+/// plant whose machines publish from elsewhere.
+func drain(_ count: Int) throws -> (rate: Double, stored: Int64, collectorLine: String) {
+    let url = try freshDatabase("mes_bench_drain")
+    let spool = NSTemporaryDirectory() + "mes-bench-spool-drain-\(getpid())"
+    let arguments = ["collect", "--database-url", url, "--mqtt-url", mqttURL, "--client-id", "bench-drain-\(getpid())", "--spool", spool]
+    let first = try Child(arguments, environment: ["MES_LOG_LEVEL": "warning"])
+    guard first.await("subscribed") != nil else { throw BenchError("mes collect did not start:\n\(first.log)") }
+    _ = first.stop()
+    try queue(count)
+    let db = try PGConnection.connect(url: url, applicationName: "bench-ingest")
+    let start = now()
+    let collector = try Child(arguments, environment: ["MES_LOG_LEVEL": ProcessInfo.processInfo.environment["MES_BENCH_COLLECT_LOG"] ?? "warning"])
+    var finished = start
+    var last: Int64 = -1
+    let stored = try awaitCount(Int64(count)) {
+        let rows: [Int64] = try db.query("SELECT count(*) FROM machine_event").decode(Int64.self)
+        if rows[0] != last { last = rows[0]; finished = now() }
+        return rows[0]
+    }
+    let log = collector.stop()
+    let line = log.split(separator: "\n").last { $0.contains("mes collect: received") }.map(String.init) ?? log
+    return (Double(stored) / (finished - start), stored, line)
+}
+
 // MARK: 4. Publish-to-browser latency through mes collect and mes serve.
 
 func latency(machines: Int, perSecond: Int, seconds: Int) throws -> (p50: Double, p99: Double, max: Double, sent: Int, seen: Int) {
@@ -350,6 +427,12 @@ if only == "decode" {
     print("  JSON dialect decode, one thread: \(format(decodeRate(total))) msg/s")
     exit(0)
 }
+if only == "drain" {
+    print("  Mosquitto alone, backlog → subscriber: \(format(try brokerDrainCeiling(total))) msg/s")
+    let run = try drain(total)
+    print("  mes collect, backlog → PostgreSQL: \(format(run.rate)) msg/s, stored \(run.stored)")
+    exit(0)
+}
 if only == "ingest" {
     let run = try ingest(total)
     print("  mes collect: \(format(run.rate)) msg/s, stored \(run.stored)")
@@ -362,8 +445,16 @@ let copy = try copyRate(total)
 print("  PostgreSQL COPY of machine_event-shaped rows:          \(format(copy)) rows/s")
 let run = try ingest(total)
 print("  mes collect, broker → PostgreSQL (committed, derived): \(format(run.rate)) msg/s   target ≥ 50,000")
-print("    stored \(run.stored) of \(total), lost \(Int64(total) - run.stored), dead letters \(run.deadLetters)")
-print("    \(run.collectorLine)")
+func printLoss(stored: Int64, collectorLine: String, deadLetters: Int64? = nil) {
+    print("    stored \(stored) of \(total), lost \(Int64(total) - stored)" + (deadLetters.map { ", dead letters \($0)" } ?? ""))
+    print("    \(collectorLine)")
+}
+printLoss(stored: run.stored, collectorLine: run.collectorLine, deadLetters: run.deadLetters)
+let drainCeiling = try brokerDrainCeiling(total)
+print("  Mosquitto alone, a queued backlog → subscriber:        \(format(drainCeiling)) msg/s")
+let drained = try drain(total)
+print("  mes collect, a queued backlog → PostgreSQL:            \(format(drained.rate)) msg/s   target ≥ 50,000")
+printLoss(stored: drained.stored, collectorLine: drained.collectorLine)
 let killed = try killLoss(100_000, rate: 10_000)
 print("  kill -9 of mes collect after \(killed.killedAt) of 100000 messages at 10,000 msg/s, then restart:")
 print("    stored \(killed.stored), lost \(killed.lost)")

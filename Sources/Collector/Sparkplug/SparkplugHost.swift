@@ -17,7 +17,10 @@ import Services
 ///   a rebirth (NCMD `Node Control/Rebirth`), at most once per `rebirthRetryMilliseconds`
 ///   until the NBIRTH arrives, and is dead-lettered with the reason. Metrics with known
 ///   aliases in the same message are still used.
-/// - A seq other than the expected one asks for a rebirth; the message's data is still used.
+/// - A message ahead of the expected seq waits up to `reorderTimeoutMilliseconds` for the
+///   missing ones (QoS 0 data may overtake, and a counter read out of order looks like a
+///   reset); if they come, all are used in seq order. If not, the node is asked for a rebirth
+///   and the held data is used as it is. A message behind the expected seq is used as well.
 /// - NDEATH counts only if its bdSeq equals the current NBIRTH's: a late will from an older
 ///   session is ignored (and dead-lettered, so it can be seen). An accepted NDEATH marks every
 ///   device of the node offline at the host's receive time; DDEATH marks one device offline at
@@ -26,6 +29,9 @@ import Services
 public struct SparkplugHost: Sendable {
     public var mapping: SparkplugMapping
     public var rebirthRetryMilliseconds: Int64
+    /// How long a gap in a node's seq may stay open for the missing message to arrive (the
+    /// spec's Reorder Timeout); 0 turns the window off, so a gap asks for a rebirth at once.
+    public var reorderTimeoutMilliseconds: Int64
 
     /// What one MQTT message produced.
     public struct Output: Sendable, Equatable {
@@ -33,6 +39,8 @@ public struct SparkplugHost: Sendable {
         public var deadLetters: [DeadLetter] = []
         /// Messages to publish: rebirth requests.
         public var commands: [(topic: String, payload: [UInt8])] = []
+
+        public var isEmpty: Bool { messages.isEmpty && deadLetters.isEmpty && commands.isEmpty }
 
         public static func == (lhs: Output, rhs: Output) -> Bool {
             lhs.messages == rhs.messages && lhs.deadLetters == rhs.deadLetters
@@ -59,6 +67,16 @@ public struct SparkplugHost: Sendable {
         var online = true
     }
 
+    /// One decoded edge-node message, as received.
+    struct Received: Sendable {
+        var type: SparkplugTopic.MessageType
+        var device: String?
+        var payload: SparkplugPayload
+        var topic: String
+        var bytes: [UInt8]
+        var receivedAt: Int64
+    }
+
     struct Node: Sendable {
         var born = false
         var bdSeq: UInt64?
@@ -66,21 +84,26 @@ public struct SparkplugHost: Sendable {
         var aliases: [UInt64: Alias] = [:]
         var devices: [String: Device] = [:]
         var rebirthRequestedAt: Int64?
+        /// Messages that arrived ahead of a gap, by seq, waiting in the reorder window.
+        var held: [UInt64: Received] = [:]
+        /// When the oldest open gap was noticed.
+        var gapSince: Int64?
     }
 
     var nodes: [NodeKey: Node] = [:]
 
-    public init(mapping: SparkplugMapping = SparkplugMapping(), rebirthRetryMilliseconds: Int64 = 5_000) {
+    public init(mapping: SparkplugMapping = SparkplugMapping(), rebirthRetryMilliseconds: Int64 = 5_000, reorderTimeoutMilliseconds: Int64 = 2_000) {
         self.mapping = mapping
         self.rebirthRetryMilliseconds = rebirthRetryMilliseconds
+        self.reorderTimeoutMilliseconds = reorderTimeoutMilliseconds
     }
 
+    /// Takes one MQTT message. Messages that arrive ahead of a gap in their node's seq are held
+    /// until the missing ones arrive, then all are used in seq order; if the gap is still open
+    /// after `reorderTimeoutMilliseconds` (checked here and by `expire`), the node is asked for
+    /// a rebirth and what was held is used as it is.
     public mutating func handle(topic: String, payload bytes: [UInt8], receivedAtMilliseconds now: Int64) -> Output {
-        var output = Output()
-        let receivedAt = Date(timeIntervalSince1970: Double(now) / 1000)
-        func deadLetter(_ reason: String) {
-            output.deadLetters.append(DeadLetter(receivedAt: receivedAt, topic: topic, payload: bytes, reason: reason))
-        }
+        var output = expire(atMilliseconds: now)
         let parsed: SparkplugTopic
         let payload: SparkplugPayload
         do {
@@ -88,23 +111,94 @@ public struct SparkplugHost: Sendable {
             guard case .edge(_, let type, _, _) = parsed, type != .ncmd, type != .dcmd else { return output }
             payload = try SparkplugPayload.decode(bytes)
         } catch {
-            deadLetter(error.reason)
+            output.deadLetters.append(DeadLetter(receivedAt: Self.date(now), topic: topic, payload: bytes, reason: error.reason))
             return output
         }
         guard case .edge(let group, let type, let nodeID, let deviceID) = parsed else { return output }
         let key = NodeKey(group: group, node: nodeID)
         var node = nodes[key] ?? Node()
         defer { nodes[key] = node }
+        let message = Received(type: type, device: deviceID, payload: payload, topic: topic, bytes: bytes, receivedAt: now)
 
-        /// Asks the node to send its births again, unless already asked within the retry time.
-        func requestRebirth() {
-            if let asked = node.rebirthRequestedAt, now - asked < rebirthRetryMilliseconds { return }
-            node.rebirthRequestedAt = now
-            output.commands.append((
-                "\(SparkplugTopic.namespace)/\(group)/NCMD/\(nodeID)", SparkplugPayload.rebirthRequest(timestamp: UInt64(max(0, now)))))
+        switch type {
+        case .nbirth, .ndeath:
+            // A new session or the end of this one: what was held belongs before it.
+            release(&node, key: key, output: &output)
+            apply(message, key: key, to: &node, checkingSequence: false, output: &output)
+        case .dbirth, .ndata, .ddata, .ddeath:
+            guard node.born, reorderTimeoutMilliseconds > 0, let seq = message.payload.seq else {
+                apply(message, key: key, to: &node, checkingSequence: true, output: &output)
+                return output
+            }
+            let ahead = (seq &+ 256 &- node.expectedSeq) % 256
+            if ahead == 0 {
+                apply(message, key: key, to: &node, checkingSequence: false, output: &output)
+                node.expectedSeq = (seq + 1) % 256
+                while let next = node.held.removeValue(forKey: node.expectedSeq) {
+                    apply(next, key: key, to: &node, checkingSequence: false, output: &output)
+                    node.expectedSeq = (node.expectedSeq + 1) % 256
+                }
+                if node.held.isEmpty { node.gapSince = nil }
+            } else if ahead < 128 {
+                node.held[seq] = message
+                if node.gapSince == nil { node.gapSince = now }
+            } else {
+                // Behind the expected seq: a straggler after its gap timed out, or a redelivery.
+                // Its data is still good (the service layer takes late and repeated events).
+                apply(message, key: key, to: &node, checkingSequence: false, output: &output)
+            }
+        case .ncmd, .dcmd:
+            break
         }
-        /// A missing or unexpected seq means messages were lost: ask for a rebirth.
+        return output
+    }
+
+    /// Closes the gaps that have waited `reorderTimeoutMilliseconds`: asks those nodes for a
+    /// rebirth and uses what they held. With `all`, closes every gap (at shutdown).
+    public mutating func expire(atMilliseconds now: Int64, all: Bool = false) -> Output {
+        var output = Output()
+        for (key, node) in nodes where node.gapSince.map({ all || now - $0 >= reorderTimeoutMilliseconds }) ?? false {
+            var node = node
+            requestRebirth(&node, key: key, now: now, output: &output)
+            release(&node, key: key, output: &output)
+            nodes[key] = node
+        }
+        return output
+    }
+
+    /// Uses every held message in seq order, as if the gaps between them were not there.
+    private func release(_ node: inout Node, key: NodeKey, output: inout Output) {
+        guard !node.held.isEmpty else { return }
+        let expected = node.expectedSeq
+        for seq in node.held.keys.sorted(by: { ($0 &+ 256 &- expected) % 256 < ($1 &+ 256 &- expected) % 256 }) {
+            apply(node.held[seq]!, key: key, to: &node, checkingSequence: false, output: &output)
+            node.expectedSeq = (seq + 1) % 256
+        }
+        node.held = [:]
+        node.gapSince = nil
+    }
+
+    /// Asks the node to send its births again, unless already asked within the retry time.
+    private func requestRebirth(_ node: inout Node, key: NodeKey, now: Int64, output: inout Output) {
+        if let asked = node.rebirthRequestedAt, now - asked < rebirthRetryMilliseconds { return }
+        node.rebirthRequestedAt = now
+        output.commands.append((
+            "\(SparkplugTopic.namespace)/\(key.group)/NCMD/\(key.node)", SparkplugPayload.rebirthRequest(timestamp: UInt64(max(0, now)))))
+    }
+
+    private static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+
+    /// Applies one message to its node's state. With `checkingSequence` (no reorder window), a
+    /// missing or unexpected seq asks for a rebirth and the data is used anyway.
+    private func apply(_ message: Received, key: NodeKey, to node: inout Node, checkingSequence: Bool, output: inout Output) {
+        let (type, deviceID, payload, now) = (message.type, message.device, message.payload, message.receivedAt)
+        let (group, nodeID) = (key.group, key.node)
+        func deadLetter(_ reason: String) {
+            output.deadLetters.append(DeadLetter(receivedAt: Self.date(now), topic: message.topic, payload: message.bytes, reason: reason))
+        }
+        func requestRebirth() { self.requestRebirth(&node, key: key, now: now, output: &output) }
         func checkSequence() {
+            guard checkingSequence else { return }
             guard let seq = payload.seq else { return requestRebirth() }
             if seq != node.expectedSeq { requestRebirth() }
             node.expectedSeq = (seq + 1) % 256
@@ -115,7 +209,7 @@ public struct SparkplugHost: Sendable {
             guard let bdSeq = Self.bdSeq(payload) else {
                 deadLetter("NBIRTH without a bdSeq metric")
                 requestRebirth()
-                return output
+                return
             }
             node = Node(born: true, bdSeq: bdSeq, expectedSeq: ((payload.seq ?? 0) + 1) % 256)
             for metric in payload.metrics {
@@ -127,7 +221,7 @@ public struct SparkplugHost: Sendable {
             guard node.born, let deviceID else {
                 deadLetter("DBIRTH from edge node \(nodeID), which has not sent its NBIRTH")
                 requestRebirth()
-                return output
+                return
             }
             checkSequence()
             var device = Device()
@@ -137,27 +231,27 @@ public struct SparkplugHost: Sendable {
                 if let alias = metric.alias { node.aliases[alias] = Alias(device: deviceID, name: name, datatype: metric.datatype) }
             }
             node.devices[deviceID] = device
-            report(payload, device: deviceID, node: &node, group: group, nodeID: nodeID, now: now, topic: topic, bytes: bytes, output: &output)
+            report(payload, device: deviceID, node: &node, group: group, nodeID: nodeID, now: now, topic: message.topic, bytes: message.bytes, output: &output)
         case .ndata, .ddata:
             guard node.born else {
                 deadLetter("\(type.rawValue) from edge node \(nodeID), which has not sent its NBIRTH since the host started: rebirth requested")
                 requestRebirth()
-                return output
+                return
             }
             checkSequence()
             if let deviceID, node.devices[deviceID] == nil {
                 deadLetter("DDATA from device \(deviceID), which has not sent its DBIRTH: rebirth requested")
                 requestRebirth()
-                return output
+                return
             }
             let unknown = payload.metrics.compactMap { metric in metric.name == nil ? metric.alias.flatMap { node.aliases[$0] == nil ? $0 : nil } : nil }
             if !unknown.isEmpty {
                 deadLetter("unknown alias\(unknown.count == 1 ? "" : "es") \(unknown.map(String.init).joined(separator: ", ")) (not in the births; the other metrics were used): rebirth requested")
                 requestRebirth()
             }
-            if let deviceID { report(payload, device: deviceID, node: &node, group: group, nodeID: nodeID, now: now, topic: topic, bytes: bytes, output: &output) }
+            if let deviceID { report(payload, device: deviceID, node: &node, group: group, nodeID: nodeID, now: now, topic: message.topic, bytes: message.bytes, output: &output) }
         case .ddeath:
-            guard node.born, let deviceID else { return output }
+            guard node.born, let deviceID else { return }
             checkSequence()
             node.devices[deviceID]?.online = false
             let time = payload.timestamp.map { Int64(clamping: $0) } ?? now
@@ -167,7 +261,7 @@ public struct SparkplugHost: Sendable {
             let bdSeq = Self.bdSeq(payload)
             guard node.born, let current = node.bdSeq, bdSeq == current else {
                 deadLetter("NDEATH ignored: its bdSeq \(bdSeq.map(String.init) ?? "is missing"), the current NBIRTH's \(node.bdSeq.map(String.init) ?? "none") (a will from an older session)")
-                return output
+                return
             }
             node.born = false
             for (deviceID, device) in node.devices.sorted(by: { $0.key < $1.key }) where device.online {
@@ -178,7 +272,6 @@ public struct SparkplugHost: Sendable {
         case .ncmd, .dcmd:
             break
         }
-        return output
     }
 
     static func bdSeq(_ payload: SparkplugPayload) -> UInt64? {
