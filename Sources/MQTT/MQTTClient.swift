@@ -252,7 +252,9 @@ public final class MQTTClient: @unchecked Sendable {
     }
 
     /// Queues a message without waiting for the broker: libmosquitto sends it, and for QoS 1
-    /// retries until acknowledged, on its network thread. For high-rate publishers.
+    /// retries until acknowledged, on its network thread. For high-rate publishers. Packet ids
+    /// have 16 bits: keep fewer than 65,535 messages unacknowledged (await a `publish` now and
+    /// then), or an ack cannot be told apart from a later message's with the same id.
     public func send(_ topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) throws {
         try check(mosquitto_publish(handle, nil, topic, Int32(payload.count), payload, qos, retain), "mosquitto_publish")
     }
