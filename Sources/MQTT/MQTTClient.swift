@@ -114,6 +114,7 @@ public final class MQTTClient: @unchecked Sendable {
         var connectWaiter: CheckedContinuation<Void, any Error>?
         var ackWaiters: [Int32: CheckedContinuation<Void, any Error>] = [:]
         var early: Set<Int32> = []  // acks that arrived before their waiter registered
+        var unawaited: Set<Int32> = []  // ids of messages sent and subscriptions renewed without a waiter
         var closed = false
         var retained = false
         /// Filters to subscribe again after a reconnect that lost the session.
@@ -256,7 +257,15 @@ public final class MQTTClient: @unchecked Sendable {
     /// have 16 bits: keep fewer than 65,535 messages unacknowledged (await a `publish` now and
     /// then), or an ack cannot be told apart from a later message's with the same id.
     public func send(_ topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) throws {
-        try check(mosquitto_publish(handle, nil, topic, Int32(payload.count), payload, qos, retain), "mosquitto_publish")
+        // The id is noted under the lock, before the network thread can see its ack, so that the
+        // ack is not mistaken for an early one that a later `publish` with the same id awaits.
+        let rc = state.withLock { state -> Int32 in
+            var mid: Int32 = 0
+            let rc = mosquitto_publish(handle, &mid, topic, Int32(payload.count), payload, qos, retain)
+            if rc == MOSQ_ERR_SUCCESS.rawValue && qos > 0 { state.unawaited.insert(mid) }
+            return rc
+        }
+        try check(rc, "mosquitto_publish")
     }
 
     /// Drops the connection without a DISCONNECT, as a crash or a cut cable would: the broker
@@ -317,7 +326,12 @@ public final class MQTTClient: @unchecked Sendable {
         }
         if rc == 0 {
             eventContinuation.yield(.connected(sessionPresent: sessionPresent))
-            for (filter, qos) in renew { _ = mosquitto_subscribe(handle, nil, filter, qos) }
+            for (filter, qos) in renew {
+                state.withLock { state in
+                    var mid: Int32 = 0
+                    if mosquitto_subscribe(handle, &mid, filter, qos) == MOSQ_ERR_SUCCESS.rawValue { state.unawaited.insert(mid) }
+                }
+            }
             waiter?.resume()
         } else {
             waiter?.resume(throwing: MQTTError(operation: "CONNACK", code: rc, message: String(cString: mosquitto_connack_string(rc))))
@@ -327,7 +341,7 @@ public final class MQTTClient: @unchecked Sendable {
     private func acknowledged(mid: Int32) {
         let waiter = state.withLock { state in
             if let waiter = state.ackWaiters.removeValue(forKey: mid) { return waiter as CheckedContinuation<Void, any Error>? }
-            state.early.insert(mid)
+            if state.unawaited.remove(mid) == nil { state.early.insert(mid) }
             return nil
         }
         waiter?.resume()
