@@ -38,6 +38,8 @@ public struct MESConfiguration: Sendable, Equatable {
     public var erpPullInterval: Double
     /// Seconds between passes over the outbox (`MES_ERP_PUSH_INTERVAL`).
     public var erpPushInterval: Double
+    /// Outbox entries sent to the ERP at once (`MES_ERP_PUSH_CONCURRENCY`; default 4).
+    public var erpPushConcurrency: Int
     /// This process's name in the outbox ledger and the pull log (`MES_NODE`; default the host name).
     public var node: String?
 
@@ -106,6 +108,14 @@ public struct MESConfiguration: Sendable, Equatable {
         }
         erpPullInterval = try Self.seconds(value("MES_ERP_PULL_INTERVAL"), "MES_ERP_PULL_INTERVAL") ?? 60
         erpPushInterval = try Self.seconds(value("MES_ERP_PUSH_INTERVAL"), "MES_ERP_PUSH_INTERVAL") ?? 2
+        if let text = value("MES_ERP_PUSH_CONCURRENCY") {
+            guard let parsed = Int(text), (1...32).contains(parsed) else {
+                throw ConfigurationError(setting: "MES_ERP_PUSH_CONCURRENCY", "'\(text)' is not a whole number from 1 to 32")
+            }
+            erpPushConcurrency = parsed
+        } else {
+            erpPushConcurrency = 4
+        }
         node = value("MES_NODE")
         logLevel = value("MES_LOG_LEVEL")?.lowercased() ?? "info"
         guard Self.logLevels.contains(logLevel) else {

@@ -52,7 +52,8 @@ struct SyncCommand: ParsableCommand {
             throw ValidationError(
                 "MES_ERP_URL: no ERP configured; set MES_ERP_URL, MES_ERP_DATABASE, MES_ERP_USER, MES_ERP_PASSWORD and MES_ERP_SITE, or MES_WEBHOOK_URL and MES_WEBHOOK_SECRET")
         }
-        let pool = PGPool(configuration: PGPoolConfiguration(url: url, maxConnections: 2))
+        // One connection per push thread, one for the pull.
+        let pool = PGPool(configuration: PGPoolConfiguration(url: url, maxConnections: configuration.erpPushConcurrency + 1))
         defer { pool.close() }
         guard let jobs = SyncCommand.jobs(configuration, pool: pool, pull: !noPull, logger: logger) else { return }
         if once {
@@ -81,7 +82,8 @@ struct SyncCommand: ParsableCommand {
         if let url = configuration.webhookURL.flatMap(URL.init(string:)), let secret = configuration.webhookSecret {
             return ERPSyncJobs(
                 pull: nil, dispatcher: OutboxDispatcher(pool: pool, connector: WebhookConnector(url: url, secret: secret), node: node),
-                pullInterval: configuration.erpPullInterval, pushInterval: configuration.erpPushInterval, logger: logger)
+                pullInterval: configuration.erpPullInterval, pushInterval: configuration.erpPushInterval,
+                pushConcurrency: configuration.erpPushConcurrency, logger: logger)
         }
         guard let erp = configuration.erp else { return nil }
         let connector = TrytonConnector(
@@ -89,7 +91,8 @@ struct SyncCommand: ParsableCommand {
         return ERPSyncJobs(
             pull: pull ? ERPPull(pool: pool, source: connector, site: erp.site, node: node) : nil,
             dispatcher: OutboxDispatcher(pool: pool, connector: connector, node: node),
-            pullInterval: configuration.erpPullInterval, pushInterval: configuration.erpPushInterval, logger: logger)
+            pullInterval: configuration.erpPullInterval, pushInterval: configuration.erpPushInterval,
+                pushConcurrency: configuration.erpPushConcurrency, logger: logger)
     }
 
     static func summary(_ turn: ERPSyncJobs.Turn) -> String {

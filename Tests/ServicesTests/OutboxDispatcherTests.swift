@@ -11,13 +11,20 @@ import Testing
 final class RecordingERP: ERPConnector {
     let latency: Double
     init(latency: Double = 0) { self.latency = latency }
-    private let state = Mutex<(pushed: [String], failures: [String: Int])>(([], [:]))
+    private let state = Mutex<(pushed: [String], failures: [String: Int], inFlight: Int, mostInFlight: Int)>(([], [:], 0, 0))
 
     /// `key` fails its next `times` pushes.
     func fail(_ key: String, times: Int) { state.withLock { $0.failures[key] = times } }
     var pushed: [String] { state.withLock { $0.pushed } }
+    /// The most pushes that were under way at one time.
+    var mostInFlight: Int { state.withLock { $0.mostInFlight } }
 
     func push(_ message: OutboxMessage, idempotencyKey: String) throws(ERPError) -> ERPReceipt {
+        state.withLock {
+            $0.inFlight += 1
+            $0.mostInFlight = max($0.mostInFlight, $0.inFlight)
+        }
+        defer { state.withLock { $0.inFlight -= 1 } }
         if latency > 0 { Thread.sleep(forTimeInterval: latency) }
         let failing = state.withLock { state -> Bool in
             if let left = state.failures[idempotencyKey], left > 0 {
@@ -124,6 +131,28 @@ struct OutboxDispatcherTests {
             }
             let byNode = try plant.db.query("SELECT count(DISTINCT node) FROM erp_outbox_attempt").decode(Int64.self)
             #expect(byNode == [2])
+        }
+    }
+
+    /// One process's jobs with four push threads: every entry once, each order's in its order,
+    /// and the pushes really overlap.
+    @Test func concurrentPushThreads_sendEveryEntryOnce_inTheOrderOfEachWorkOrder() throws {
+        try ProductionFixture.with { plant in
+            let orders = (1...8).map { "WO-\($0)" }
+            let keys = try Self.queue(plant, orders: orders, scrapsPerOrder: 10)
+            let erp = RecordingERP(latency: 0.005)
+            let jobs = ERPSyncJobs(
+                pull: nil, dispatcher: OutboxDispatcher(pool: plant.pool, connector: erp, node: "node-a"),
+                pullInterval: 60, pushInterval: 2, pushConcurrency: 4)
+            let turn = try jobs.runOnce()
+            #expect(turn.push == OutboxDispatcher.Report(sent: 80))
+            let pushed = erp.pushed
+            #expect(pushed.count == 80 && Set(pushed).count == 80)
+            for order in orders {
+                #expect(pushed.filter { keys[order]!.contains($0) } == keys[order]!)
+            }
+            #expect(erp.mostInFlight > 1 && erp.mostInFlight <= 4, "\(erp.mostInFlight)")
+            #expect(try jobs.runOnce().push == OutboxDispatcher.Report())
         }
     }
 }

@@ -33,7 +33,7 @@ struct ProductionFixture {
                 INSERT INTO work_order (number, part_id, routing_id, site_id, quantity_planned)
                     SELECT 'WO-2', p.id, r.id, s.id, 5 FROM part p, routing r, site s;
                 """)
-            let pool = PGPool(configuration: PGPoolConfiguration(url: url, maxConnections: 4))
+            let pool = PGPool(configuration: PGPoolConfiguration(url: url, maxConnections: 6))
             defer { pool.close() }
             return try body(ProductionFixture(db: db, pool: pool, time: TestClock()))
         }

@@ -48,6 +48,14 @@ public final class OutboxDispatcher: Sendable {
             self.retried = retried
             self.dead = dead
         }
+
+        /// Adds another pass's counts to these.
+        public mutating func add(_ other: Report) {
+            sent += other.sent
+            skipped += other.skipped
+            retried += other.retried
+            dead += other.dead
+        }
     }
 
     /// Sends due entries until none is left or `limit` were tried.
