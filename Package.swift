@@ -133,6 +133,7 @@ let package = Package(
         .testTarget(
             name: "WebTests", dependencies: ["Web", "Webhooks", "Digest", "HTTP", "HTTPClient", "Services", "Domain", "Postgres", "JSON", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "DigestTests", dependencies: ["Digest"], swiftSettings: strictSettings),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
         // Fresh throwaway databases for the tests that need PostgreSQL.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport", swiftSettings: strictSettings),

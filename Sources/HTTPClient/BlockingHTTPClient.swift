@@ -5,11 +5,15 @@ import FoundationNetworking
 #endif
 
 /// HTTP requests that block the calling thread, for jobs that already run on their own thread
-/// (the ERP connectors, webhooks). URLSession underneath: HTTP/1.1, HTTPS, keep-alive, gzip.
+/// (the ERP connectors, webhooks). `http://` goes over our own kept-alive sockets
+/// (`PlainHTTPConnections`), `https://` through URLSession.
 public final class BlockingHTTPClient: Sendable {
     private let session: URLSession
+    private let plain = PlainHTTPConnections()
+    private let timeout: Double
 
     public init(timeout: Double) {
+        self.timeout = timeout
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout * 2
@@ -30,6 +34,7 @@ public final class BlockingHTTPClient: Sendable {
     }
 
     public func send(_ request: URLRequest) throws(TransportError) -> Response {
+        if request.url?.scheme?.lowercased() == "http" { return try plain.send(request, timeout: request.timeoutInterval > 0 ? request.timeoutInterval : timeout) }
         final class Box: @unchecked Sendable {
             var data: Data?
             var response: URLResponse?

@@ -35,7 +35,8 @@ public struct TrytonSettings: Sendable, Equatable {
 /// `malformedAnswer` for a body that is not the JSON-RPC envelope.
 ///
 /// Tryton labels answers over 1400 bytes `Content-Encoding: gzip` whether or not it compressed
-/// them; URLSession asks for gzip and decompresses, so both cases read right.
+/// them: over `http://` the client asks for no compression, so the body is plain; over
+/// `https://` URLSession asks for gzip and decompresses. Both read right.
 public final class TrytonClient: Sendable {
     public let settings: TrytonSettings
     private let http: BlockingHTTPClient
