@@ -272,7 +272,7 @@ final class PlainHTTPConnections: Sendable {
             guard buffer.count - from >= pattern.count else { return nil }
             var i = from
             while i + pattern.count <= buffer.count {
-                if buffer[i] == pattern[0] && Array(buffer[i..<(i + pattern.count)]) == pattern { return i }
+                if buffer[i..<(i + pattern.count)].elementsEqual(pattern) { return i }
                 i += 1
             }
             return nil

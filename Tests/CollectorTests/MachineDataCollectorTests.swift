@@ -67,21 +67,16 @@ struct MachineDataCollectorTests {
 
     /// Waits until the collector's statistics satisfy `condition`, for up to `seconds`.
     ///
-    /// A function rather than a closure over the collector. The same poll written inline as
-    /// `eventually { collector.currentStatistics.stored == 200 }` in the broker-restart test
-    /// returned false on all 991 polls of 20 s, although the statistics read right after showed
-    /// the batch stored, and small variants of that closure crash the Swift 6.3.1 compiler (its
-    /// SendNonSendable pass). Written this way the poll sees the batch within one 20 ms turn,
+    /// The collector is passed in, not captured by a closure in the test's body. The same poll
+    /// written inline as `eventually { collector.currentStatistics.stored == 200 }` in the
+    /// broker-restart test returned false on all 991 polls of 20 s, although the statistics read
+    /// right after showed the batch stored, and small variants of that closure crash the Swift
+    /// 6.3.1 compiler (its SendNonSendable pass). Written this way the poll sees the batch within one 20 ms turn,
     /// every time: the stall noted in issue 5 was the test's, not the collector's.
     static func eventually(
         _ seconds: Double = 10, _ collector: MachineDataCollector, _ condition: (MachineDataCollector.Statistics) -> Bool
     ) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition(collector.currentStatistics) { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return condition(collector.currentStatistics)
+        try await eventually(seconds) { condition(collector.currentStatistics) }
     }
 
     static func count(_ table: String, _ admin: PGConnection, _ database: String) throws -> Int64 {

@@ -91,6 +91,9 @@ public struct SparkplugHost: Sendable {
     }
 
     var nodes: [NodeKey: Node] = [:]
+    /// The nodes whose `gapSince` is set, so that the check on every message looks at those
+    /// only (usually none) rather than at every node.
+    var gaps: Set<NodeKey> = []
 
     public init(mapping: SparkplugMapping = SparkplugMapping(), rebirthRetryMilliseconds: Int64 = 5_000, reorderTimeoutMilliseconds: Int64 = 2_000) {
         self.mapping = mapping
@@ -117,7 +120,10 @@ public struct SparkplugHost: Sendable {
         guard case .edge(let group, let type, let nodeID, let deviceID) = parsed else { return output }
         let key = NodeKey(group: group, node: nodeID)
         var node = nodes[key] ?? Node()
-        defer { nodes[key] = node }
+        defer {
+            nodes[key] = node
+            if node.gapSince == nil { gaps.remove(key) } else { gaps.insert(key) }
+        }
         let message = Received(type: type, device: deviceID, payload: payload, topic: topic, bytes: bytes, receivedAt: now)
 
         switch type {
@@ -157,11 +163,12 @@ public struct SparkplugHost: Sendable {
     /// rebirth and uses what they held. With `all`, closes every gap (at shutdown).
     public mutating func expire(atMilliseconds now: Int64, all: Bool = false) -> Output {
         var output = Output()
-        for (key, node) in nodes where node.gapSince.map({ all || now - $0 >= reorderTimeoutMilliseconds }) ?? false {
-            var node = node
+        for key in gaps {
+            guard var node = nodes[key], let since = node.gapSince, all || now - since >= reorderTimeoutMilliseconds else { continue }
             requestRebirth(&node, key: key, now: now, output: &output)
             release(&node, key: key, output: &output)
             nodes[key] = node
+            gaps.remove(key)
         }
         return output
     }
