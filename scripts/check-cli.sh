@@ -348,6 +348,10 @@ if [ -n "${MES_TEST_TRYTON_URL:-}" ] && [ -n "${MES_TRYTON_STATE_DIR:-}" ]; then
         env MES_ERP_URL=http://127.0.0.1:8000 "$mes" config
     expect "a webhook without a long enough secret is refused at start" 64 "MES_WEBHOOK_SECRET: a webhook needs a signing secret" -- \
         env MES_WEBHOOK_URL=http://127.0.0.1:9/hook MES_WEBHOOK_SECRET=short "$mes" config
+    expect "a push concurrency out of range names the setting" 64 "MES_ERP_PUSH_CONCURRENCY: '0' is not a whole number from 1 to 32" -- \
+        env MES_ERP_PUSH_CONCURRENCY=0 "$mes" config
+    expect "a negative Sparkplug reorder timeout is refused" 64 "sparkplug-reorder-timeout must be 0 or more" -- \
+        "$mes" collect --sparkplug-reorder-timeout=-1
     expect "mes outbox list prints the (empty) ledger" 0 "^$" -- env MES_DATABASE_URL="$url" "$mes" outbox list --state dead
     expect "mes outbox replay refuses an entry that is not dead" 1 "entry 42 does not exist or is not dead" -- \
         env MES_DATABASE_URL="$url" "$mes" outbox replay 42

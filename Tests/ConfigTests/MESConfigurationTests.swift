@@ -33,6 +33,9 @@ struct MESConfigurationTests {
         ("MES_UNKNOWN_MACHINES", "ignore"),
         ("MES_COLLECTOR_SHARE", "a/b"),
         ("MES_COLLECTOR_ID", "mes#1"),
+        ("MES_ERP_PUSH_CONCURRENCY", "0"),
+        ("MES_ERP_PUSH_CONCURRENCY", "33"),
+        ("MES_ERP_PUSH_CONCURRENCY", "four"),
     ])
     func badValues_areRefusedNamingTheSetting(name: String, value: String) {
         let error = #expect(throws: ConfigurationError.self) { try MESConfiguration(environment: [name: value]) }
@@ -49,6 +52,7 @@ struct MESConfigurationTests {
         let configuration = try MESConfiguration(environment: [:])
         #expect(configuration.collectorID == "mes-collector" && configuration.collectorShare == nil)
         #expect(configuration.spoolDirectory == "spool" && configuration.unknownMachines == "register")
+        #expect(configuration.erpPushConcurrency == 4)
     }
 
     @Test func mqttURL_isParsedWithDefaultsAndMaskedWhenPrinted() throws {
