@@ -23,6 +23,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // PBKDF2 for password and PIN hashes (BoringSSL underneath): nothing else from it.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries, each imported only by its wrapper target below.
@@ -61,6 +63,11 @@ let package = Package(
         .target(name: "Config", swiftSettings: strictSettings),
         // SHA-256 and HMAC-SHA-256: API token hashes, webhook signatures.
         .target(name: "Digest", swiftSettings: strictSettings),
+        // Password and PIN hashes (PBKDF2-HMAC-SHA-256), for sign-in and signature re-authentication.
+        .target(
+            name: "Passwords",
+            dependencies: ["Digest", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            swiftSettings: strictSettings),
         // Any JSON value, for payloads whose shape depends on their content.
         .target(name: "JSON", swiftSettings: strictSettings),
 
@@ -76,7 +83,7 @@ let package = Package(
         // collector, the ERP sync and the command line.
         .target(
             name: "Services",
-            dependencies: ["Digest", "Domain", "JSON", "Postgres", "TimeZones", "Workers", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Digest", "Domain", "JSON", "Markdown", "Passwords", "Postgres", "TimeZones", "Workers", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Tryton as the ERP: a JSON-RPC client and the connector that pulls orders and pushes the
@@ -133,6 +140,7 @@ let package = Package(
         .testTarget(
             name: "WebTests", dependencies: ["Web", "Webhooks", "Digest", "HTTP", "HTTPClient", "Services", "Domain", "Postgres", "JSON", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "DigestTests", dependencies: ["Digest"], swiftSettings: strictSettings),
+        .testTarget(name: "PasswordsTests", dependencies: ["Passwords", "Digest"], swiftSettings: strictSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
         // Fresh throwaway databases for the tests that need PostgreSQL.
@@ -140,7 +148,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "TrytonTests", dependencies: ["Tryton", "Services", "Domain", "Postgres", "JSON", "HTTP", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "Domain", "Postgres", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "Domain", "Digest", "JSON", "Passwords", "Postgres", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strictSettings),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"], swiftSettings: strictSettings),

@@ -46,6 +46,15 @@ public struct ProductionRuleError: Error, Sendable, Equatable, CustomStringConve
         case invalidInput = "invalid_input"
         /// An order the floor has started: the ERP's changes no longer apply to it.
         case orderStarted = "order_started"
+        /// The operation (or the lot) is on a quality hold.
+        case onHold = "on_hold"
+        /// The operator lacks a valid qualification the operation requires, and no supervisor
+        /// has signed an override.
+        case notQualified = "not_qualified"
+        /// Re-authentication at signing failed: wrong password, unknown user, locked account.
+        case signatureRejected = "signature_rejected"
+        /// The signer may not sign this record (role, or signing their own work).
+        case signerNotAllowed = "signer_not_allowed"
     }
 
     public let code: Code

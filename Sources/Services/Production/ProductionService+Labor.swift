@@ -148,10 +148,7 @@ extension ProductionService {
     }
 
     func userID(_ username: String, _ db: PGConnection) throws -> Int64 {
-        guard let id = try db.query("SELECT id FROM app_user WHERE lower(username) = lower(\(username)) AND active").decode(Int64.self).first else {
-            throw ProductionRuleError(.notFound, "there is no active user \(username)")
-        }
-        return id
+        try Lookup.userID(username, db)
     }
 
     func machineID(_ code: String, site: String, _ db: PGConnection) throws -> Int64 {

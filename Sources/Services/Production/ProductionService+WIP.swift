@@ -126,26 +126,10 @@ extension ProductionService {
     /// job it was to finish it. Output reported after that shift ended does not count.
     public func shiftAttainment(site: String, from: Date, to: Date) throws -> [ShiftAttainment] {
         try pool.withConnection { db in
-            guard let (siteID, zoneName) = try db.query("SELECT id, time_zone FROM site WHERE code = \(site)").decode((Int64, String).self).first else {
-                throw ProductionRuleError(.notFound, "there is no site \(site)")
-            }
-            struct Break: Decodable { var start_minute: Int; var minutes: Int }
-            var patterns: [ShiftPattern] = []
-            for (name, start, end, weekdays, breaks) in try db.query("""
-                SELECT name, start_minute, end_minute, weekdays, breaks::text FROM shift_pattern WHERE site_id = \(siteID) ORDER BY start_minute, name
-                """).decode((String, Int, Int, String, String).self) {
-                let decoded = (try? JSONDecoder().decode([Break].self, from: Data(breaks.utf8))) ?? []
-                patterns.append(ShiftPattern(
-                    name: name, startMinute: start, endMinute: end, weekdays: Set(weekdays.compactMap { $0.wholeNumberValue }),
-                    breaks: decoded.map { ShiftPattern.Break(startMinute: $0.start_minute, minutes: $0.minutes) }))
-            }
-            guard !patterns.isEmpty else { throw ProductionRuleError(.notFound, "site \(site) has no shift patterns") }
-            guard let zone = FoundationTimeZone(identifier: zoneName) else {
-                throw ProductionRuleError(.invalidInput, "the time zone \(zoneName) of site \(site) is not in this system's zone database")
-            }
+            let (siteID, calendar) = try Self.shiftCalendar(site: site, db)
             let shifts: [ShiftInstance]
             do {
-                shifts = try ShiftCalendar(patterns: patterns, timeZone: zone).shifts(from: from.timeIntervalSince1970, to: to.timeIntervalSince1970)
+                shifts = try calendar.shifts(from: from.timeIntervalSince1970, to: to.timeIntervalSince1970)
             } catch {
                 throw ProductionRuleError(.invalidInput, String(describing: error))
             }
@@ -177,5 +161,29 @@ extension ProductionService {
                     attainment: planned[i] > 0 ? try ProductionKPIs.scheduleAttainment(produced: produced[i], planned: planned[i]) : nil)
             }
         }
+    }
+}
+
+extension ProductionService {
+    /// A site's id and its shift calendar (its `shift_pattern`s in its time zone).
+    static func shiftCalendar(site: String, _ db: PGConnection) throws -> (siteID: Int64, calendar: ShiftCalendar) {
+        guard let (siteID, zoneName) = try db.query("SELECT id, time_zone FROM site WHERE code = \(site)").decode((Int64, String).self).first else {
+            throw ProductionRuleError(.notFound, "there is no site \(site)")
+        }
+        struct Break: Decodable { var start_minute: Int; var minutes: Int }
+        var patterns: [ShiftPattern] = []
+        for (name, start, end, weekdays, breaks) in try db.query("""
+            SELECT name, start_minute, end_minute, weekdays, breaks::text FROM shift_pattern WHERE site_id = \(siteID) ORDER BY start_minute, name
+            """).decode((String, Int, Int, String, String).self) {
+            let decoded = (try? JSONDecoder().decode([Break].self, from: Data(breaks.utf8))) ?? []
+            patterns.append(ShiftPattern(
+                name: name, startMinute: start, endMinute: end, weekdays: Set(weekdays.compactMap { $0.wholeNumberValue }),
+                breaks: decoded.map { ShiftPattern.Break(startMinute: $0.start_minute, minutes: $0.minutes) }))
+        }
+        guard !patterns.isEmpty else { throw ProductionRuleError(.notFound, "site \(site) has no shift patterns") }
+        guard let zone = FoundationTimeZone(identifier: zoneName) else {
+            throw ProductionRuleError(.invalidInput, "the time zone \(zoneName) of site \(site) is not in this system's zone database")
+        }
+        return (siteID, ShiftCalendar(patterns: patterns, timeZone: zone))
     }
 }

@@ -102,8 +102,12 @@ public final class ProductionService: Sendable {
     /// the order's last one completes the order.
     @discardableResult
     public func perform(_ action: OperationAction, operationID: Int64, by username: String? = nil) throws -> OperationState {
-        try pool.transaction { db in
-            let now = clock()
+        try pool.transaction { db in try perform(action, operationID: operationID, by: username, at: clock(), db) }
+    }
+
+    /// `perform` inside the caller's transaction (a quality hold pauses a running operation).
+    func perform(_ action: OperationAction, operationID: Int64, by username: String?, at now: Date, _ db: PGConnection) throws -> OperationState {
+        do {
             let operation = try lockOperation(operationID, db)
             // Lock the machine row so two operators starting two operations at once are serialised.
             var occupancy = OperationStateMachine.MachineOccupancy()
@@ -119,6 +123,7 @@ public final class ProductionService: Sendable {
             let target = try OperationStateMachine.next(
                 operation.state, action, order: operation.orderState, hasMachine: operation.machineID != nil, machine: occupancy)
             let userID = try username.map { try self.userID($0, db) }
+            try QualityGate.check(operationID: operationID, target: target, userID: userID, username: username, at: now, db)
 
             try db.execute("UPDATE operation_activity SET ended_at = \(now) WHERE operation_id = \(operationID) AND ended_at IS NULL")
             if target != .complete, let machineID = operation.machineID {
@@ -140,6 +145,9 @@ public final class ProductionService: Sendable {
             if target == .complete {
                 try completed(operation, by: userID, at: now, db)
             }
+            try AuditTrail.record(
+                "operation.\(action.rawValue)", entity: "work_order_operation", id: String(operationID), actor: username ?? "system", at: now,
+                before: #"{"state": "\#(operation.state.rawValue)"}"#, after: #"{"state": "\#(target.rawValue)"}"#, db)
             return target
         }
     }
@@ -158,9 +166,21 @@ public final class ProductionService: Sendable {
     @discardableResult
     public func report(
         operationID: Int64, _ kind: QuantityKind, quantity: Double, reason: String? = nil, note: String? = nil,
-        by username: String? = nil, requestKey: String? = nil
+        photo: Upload? = nil, by username: String? = nil, requestKey: String? = nil
     ) throws -> ReportOutcome {
         try pool.transaction { db in
+            try report(
+                operationID: operationID, kind, quantity: quantity, reason: reason, note: note, photo: photo, by: username, at: clock(),
+                requestKey: requestKey, db)
+        }
+    }
+
+    /// `report` inside the caller's transaction (a nonconformance's disposition reports its scrap).
+    func report(
+        operationID: Int64, _ kind: QuantityKind, quantity: Double, reason: String?, note: String?, photo: Upload? = nil, by username: String?,
+        at now: Date, requestKey: String?, _ db: PGConnection
+    ) throws -> ReportOutcome {
+        do {
             if let requestKey, let id = try db.query("SELECT id FROM production_report WHERE request_key = \(requestKey)").decode(Int64.self).first {
                 return .duplicate(id: id)
             }
@@ -180,13 +200,16 @@ public final class ProductionService: Sendable {
                 }
             }
             let userID = try username.map { try self.userID($0, db) }
-            let now = clock()
+            let attachmentID = try photo.map { try Attachments.store($0, by: userID, at: now, db).id }
             let id = try db.query("""
-                INSERT INTO production_report (operation_id, kind, quantity, reason_kind, reason_code, note, user_id, reported_at, request_key)
+                INSERT INTO production_report (operation_id, kind, quantity, reason_kind, reason_code, note, user_id, reported_at, request_key, attachment_id)
                 VALUES (\(operationID), \(kind.rawValue), \(quantity), \(kind == .good ? nil : kind.rawValue), \(kind == .good ? nil : reason),
-                        \(note), \(userID), \(now), \(requestKey))
+                        \(note), \(userID), \(now), \(requestKey), \(attachmentID))
                 RETURNING id
                 """).decode(Int64.self)[0]
+            try AuditTrail.record(
+                "production.reported", entity: "production_report", id: String(id), actor: username ?? "system", at: now,
+                after: try AuditTrail.snapshot("production_report", id: id, db), db)
             try db.execute("""
                 UPDATE work_order_operation SET quantity_\(unsafeRaw: kind.rawValue) = quantity_\(unsafeRaw: kind.rawValue) + \(quantity),
                     updated_at = now() WHERE id = \(operationID)
