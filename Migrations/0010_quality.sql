@@ -311,3 +311,8 @@ CREATE TABLE shift_handover (
     created_at             timestamptz NOT NULL,
     UNIQUE (site_id, shift_start)
 );
+
+-- API tokens may carry the quality scopes.
+ALTER TABLE api_token DROP CONSTRAINT api_token_scopes_check;
+ALTER TABLE api_token ADD CONSTRAINT api_token_scopes_check CHECK (scopes ~
+    '^(plant:read|orders:write|erp:admin|quality:read|quality:write)( (plant:read|orders:write|erp:admin|quality:read|quality:write))*$');

@@ -190,6 +190,25 @@ api "attainment per shift" 200 GET "/api/v1/sites/{site}/attainment" "/api/v1/si
 expect "and in the early shift of the 30th" 0 '"day":"2026-11-30".*"shift":"Early"' -- cat "$work/api-$calls.json"
 api "the outbox ledger" 200 GET /api/v1/outbox "/api/v1/outbox?state=dead" "${auth[@]}"
 api "replaying an entry that is not dead is 409" 409 POST "/api/v1/outbox/{id}/replay" /api/v1/outbox/1/replay "${auth[@]}"
+# Quality: a measurement against the released WO-1's turning operation, traces, recall, holds.
+psql "$url" -X -q -c "
+    INSERT INTO quality_characteristic (part_id, operation_sequence, code, name, lsl, usl) SELECT id, 10, 'BORE', 'Bore', 24.95, 25.05 FROM part WHERE code = 'P-1';
+    INSERT INTO part (code, name) VALUES ('BAR', 'Bar stock');
+    INSERT INTO lot (part_id, code, kind, quantity, created_at) SELECT id, 'H-1', 'lot', 10, now() FROM part WHERE code = 'BAR';" >/dev/null
+quality_token=$("$mes" token create --database-url "$url" --name "gauges" --scope quality:write --scope quality:read)
+operation_id=$(psql "$url" -X -At -c "SELECT o.id FROM work_order_operation o JOIN work_order wo ON wo.id = o.work_order_id WHERE wo.number = 'WO-1' AND o.sequence = 10")
+quality=(-H "Authorization: Bearer $quality_token")
+api "a measurement out of specification is recorded and judged" 201 POST /api/v1/measurements /api/v1/measurements "${quality[@]}" "${json[@]}" \
+    -d "{\"operation_id\": $operation_id, \"characteristic\": \"BORE\", \"values\": [25.2], \"request_key\": \"cli-1\"}"
+expect "it opened a nonconformance and a hold" 0 '"nonconformance_id":[0-9]+' -- cat "$work/api-$calls.json"
+api "the same request key again is the first result" 200 POST /api/v1/measurements /api/v1/measurements "${quality[@]}" "${json[@]}" \
+    -d "{\"operation_id\": $operation_id, \"characteristic\": \"BORE\", \"values\": [25.2], \"request_key\": \"cli-1\"}"
+api "a subgroup of the wrong size is 422" 422 POST /api/v1/measurements /api/v1/measurements "${quality[@]}" "${json[@]}" \
+    -d "{\"operation_id\": $operation_id, \"characteristic\": \"BORE\", \"values\": [25, 25]}"
+api "open holds" 200 GET /api/v1/holds /api/v1/holds "${quality[@]}"
+api "a lot's trace" 200 GET "/api/v1/lots/{part}/{lot}/trace" "/api/v1/lots/BAR/H-1/trace?direction=forward" "${quality[@]}"
+api "a recall's impact" 200 GET "/api/v1/lots/{part}/{lot}/recall" /api/v1/lots/BAR/H-1/recall "${quality[@]}"
+api "an unknown lot is 404" 404 GET "/api/v1/lots/{part}/{lot}/recall" /api/v1/lots/BAR/H-9/recall "${quality[@]}"
 "$mes" token revoke --database-url "$url" "$(echo "$read_token" | cut -d_ -f2)" >/dev/null
 api "a revoked token is refused" 401 GET "/api/v1/work-orders/{number}" /api/v1/work-orders/WO-1 -H "Authorization: Bearer $read_token"
 if openapi_python=$(scripts/py-venv.sh openapi openapi_spec_validator 'openapi-spec-validator==0.9.0' 'jsonschema==4.26.0' 2>"$work/openapi-venv.log"); then
@@ -359,6 +378,19 @@ else
     failed=$((failed + 1))
     echo "FAIL no test Tryton: MES_TEST_TRYTON_URL and MES_TRYTON_STATE_DIR are not set (scripts/test.sh starts it)"
 fi
+
+# The audit trail: intact after everything above, then tampered with by the database owner.
+expect "mes audit verify finds the trail intact and prints its head" 0 "^audit trail intact: [0-9]+ records; head [0-9]+:[0-9a-f]{64}$" -- \
+    "$mes" audit verify --database-url "$url"
+head=$(grep -Eo '[0-9]+:[0-9a-f]{64}' "$work/last.out")
+expect "mes audit history prints a record's changes" 0 '"action":"measurement.recorded"' -- \
+    "$mes" audit history --database-url "$url" measurement "$(psql "$url" -X -At -c "SELECT min(id) FROM measurement")"
+expect "a malformed anchor is refused" 64 "--anchor '12:xyz' is not SEQ:HASH" -- "$mes" audit verify --database-url "$url" --anchor 12:xyz
+psql "$url" -X -q -c "ALTER TABLE audit_log DISABLE TRIGGER USER" -c "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2" \
+    -c "DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)" >/dev/null
+expect "a rewritten record is found and named" 1 "record 2 \(.*\) was changed after it was written" -- "$mes" audit verify --database-url "$url"
+expect "a record cut from the end is found by the anchor" 1 "the anchored record [0-9]+ is gone" -- \
+    "$mes" audit verify --database-url "$url" --anchor "$head"
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" = 0 ]

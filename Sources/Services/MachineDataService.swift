@@ -60,9 +60,11 @@ public final class MachineDataService: Sendable {
     let pool: PGPool
     let directory: MachineDirectory
     let logger: Logger
+    let quality: QualityService
 
     public init(pool: PGPool, unknownMachines: UnknownMachinePolicy = .register, logger: Logger = Logger(label: "mes.machine-data")) {
         self.pool = pool
+        self.quality = QualityService(pool: pool)
         self.directory = MachineDirectory(policy: unknownMachines)
         self.logger = logger
     }
@@ -79,6 +81,8 @@ public final class MachineDataService: Sendable {
         public var statusChanges: [MachineStatus] = []
         /// Counter resets seen (parts before each reset are missing).
         public var counterResets = 0
+        /// Gauge readings taken as quality measurements (see `judgeMeasurements`).
+        public var qualityPoints = 0
     }
 
     /// Stores a batch in one transaction; see the type's description.
@@ -103,6 +107,7 @@ public final class MachineDataService: Sendable {
             report.statusChanges = try deriveStates(fresh, db)
             report.counterResets = try deriveCounts(fresh, db)
             try deriveAlarms(fresh, db)
+            report.qualityPoints = try judgeMeasurements(fresh, db)
             if !letters.isEmpty {
                 try db.copy(into: "dead_letter", columns: ["received_at", "topic", "payload", "reason"]) { rows in
                     for letter in letters { try rows.append(letter.receivedAt, letter.topic, letter.payload, letter.reason) }
@@ -382,6 +387,48 @@ public final class MachineDataService: Sendable {
                     """)
             }
         }
+    }
+
+    // MARK: Gauges
+
+    /// A measurement from a machine whose current operation (running, in setup or paused) has a
+    /// characteristic of that name, charted in subgroups of one, is also a quality point: it is
+    /// recorded and judged as `QualityService.record` does (alarms, holds, nonconformances).
+    /// Other measurements stay raw events. A reading the quality rules refuse is logged and
+    /// skipped (its raw event is kept); the batch goes on.
+    func judgeMeasurements(_ events: [(machineID: Int64, message: MachineMessage)], _ db: PGConnection) throws -> Int {
+        let readings = events.compactMap { event -> (machineID: Int64, code: String, value: Double, milliseconds: Int64)? in
+            guard case .measurement(let code, let value, _) = event.message.body else { return nil }
+            return (event.machineID, code, value, event.message.timestampMilliseconds)
+        }
+        guard !readings.isEmpty else { return 0 }
+        let machines = Set(readings.map { String($0.machineID) }).sorted().joined(separator: ",")
+        struct Key: Hashable { var machineID: Int64; var code: String }
+        var operations: [Key: Int64] = [:]
+        for (machineID, operationID, code) in try db.query("""
+            SELECT DISTINCT ON (o.machine_id, c.code) o.machine_id, o.id, c.code
+            FROM work_order_operation o JOIN work_order wo ON wo.id = o.work_order_id
+            JOIN quality_characteristic c ON c.part_id = wo.part_id AND c.operation_sequence = o.sequence AND c.active AND c.subgroup_size = 1
+            WHERE o.machine_id = ANY (string_to_array(\(machines), ',')::bigint[]) AND o.state IN ('setup', 'running', 'paused')
+            ORDER BY o.machine_id, c.code, o.state = 'running' DESC, o.started_at DESC
+            """).decode((Int64, Int64, String).self) {
+            operations[Key(machineID: machineID, code: code)] = operationID
+        }
+        guard !operations.isEmpty else { return 0 }
+        var judged = 0
+        for reading in readings {
+            guard let operationID = operations[Key(machineID: reading.machineID, code: reading.code)] else { continue }
+            let input = QualityService.MeasurementInput(
+                target: .operation(operationID), characteristic: reading.code, values: [reading.value], source: .gauge,
+                requestKey: "gauge:\(reading.machineID):\(reading.code):\(reading.milliseconds)")
+            do {
+                _ = try db.transaction { db in try quality.record(input, at: Self.date(reading.milliseconds), db) }
+                judged += 1
+            } catch let error as ProductionRuleError {
+                logger.warning("gauge reading \(reading.code) = \(reading.value) on machine \(reading.machineID) not judged: \(error.message)")
+            }
+        }
+        return judged
     }
 
     // MARK: Live path

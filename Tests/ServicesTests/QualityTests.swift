@@ -330,6 +330,34 @@ func measure(_ values: [Double], _ q: QualityFixture, operation: Int64, key: Str
     }
 }
 
+@Suite struct GaugeTests {
+    @Test func gaugeReadings_ofACharacteristicOfTheRunningOperation_areJudged_othersStayRaw() throws {
+        try QualityFixture.with { q in
+            try q.bore()
+            let turning = try q.runningTurning()
+            let machineData = MachineDataService(pool: q.plant.pool)
+            let path = MachinePath(site: "S1", area: "A1", line: "L1", machine: "M1")
+            let t0: Int64 = 1_795_420_900_000
+            let batch = [
+                MachineMessage(path: path, timestampMilliseconds: t0, body: .measurement(characteristic: "BORE", value: 25.001, unit: "mm")),
+                MachineMessage(path: path, timestampMilliseconds: t0 + 1_000, body: .measurement(characteristic: "SPINDLE_TEMP", value: 41, unit: "C")),
+                MachineMessage(path: path, timestampMilliseconds: t0 + 2_000, body: .measurement(characteristic: "BORE", value: 25.08, unit: "mm")),
+            ]
+            let report = try machineData.ingest(batch)
+            #expect(report.stored == 3 && report.qualityPoints == 2)
+            let points = try q.db.query("SELECT source, vals[1], out_of_spec, measured_at FROM measurement ORDER BY id").decode((String, Double, Bool, Date).self)
+            #expect(points.map(\.0) == ["gauge", "gauge"] && points.map(\.1) == [25.001, 25.08] && points.map(\.2) == [false, true])
+            #expect(points.first?.3 == Date(timeIntervalSince1970: 1_795_420_900))
+            #expect(try q.count("SELECT count(*) FROM nonconformance") == 1)
+            #expect(try q.state(turning) == "paused")
+            // A redelivered batch is stored once and judged once.
+            let again = try machineData.ingest(batch)
+            #expect(again.duplicates == 3 && again.qualityPoints == 0)
+            #expect(try q.count("SELECT count(*) FROM measurement") == 2)
+        }
+    }
+}
+
 @Suite struct LiveSPCTests {
     /// Montgomery's piston-ring data would do as well; here the numbers are built so each rule
     /// is plain: frozen limits 25.000 ± 3 × 0.01 mm.

@@ -15,6 +15,10 @@ public enum APIScope: String, Sendable, CaseIterable, Codable {
     case ordersWrite = "orders:write"
     /// Read the ERP outbox ledger and replay dead entries.
     case erpAdmin = "erp:admin"
+    /// Read lot traces, recall impact and open holds.
+    case qualityRead = "quality:read"
+    /// Record measurements (gauges and inspection stations without MQTT).
+    case qualityWrite = "quality:write"
 }
 
 /// API tokens: `mes_<8 hex>_<32 hex>`. The first part finds the row; the whole token's SHA-256

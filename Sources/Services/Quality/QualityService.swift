@@ -181,14 +181,19 @@ public final class QualityService: Sendable {
     /// failure sets off). A repeated `requestKey` returns the first result's measurement.
     @discardableResult
     public func record(_ input: MeasurementInput) throws -> MeasurementResult {
-        try pool.transaction { db in
+        try pool.transaction { db in try record(input, at: clock(), db) }
+    }
+
+    /// `record` inside the caller's transaction, measured at `now` (a gauge's reading carries
+    /// its own time).
+    func record(_ input: MeasurementInput, at now: Date, _ db: PGConnection) throws -> MeasurementResult {
+        do {
             if let key = input.requestKey,
                 let row = try db.query("SELECT id, (SELECT avg(v) FROM unnest(vals) v), out_of_spec FROM measurement WHERE request_key = \(key)")
                     .decode((Int64, Double, Bool).self).first
             {
                 return MeasurementResult(measurementID: row.0, duplicate: true, mean: row.1, outOfSpecification: row.2)
             }
-            let now = clock()
             let operationID = try resolve(input.target, db)
             guard let row = try db.query("""
                 SELECT c.id, c.name, c.unit, c.lsl, c.usl, c.subgroup_size, c.chart, array_to_string(c.rules, ','), c.hold_on_signal,

@@ -8,18 +8,22 @@ import Services
 
 /// The REST API, `/api/v1`, for ERPs and tools without a connector: work orders in (create,
 /// update, release, CSV import), and the plant out (orders, WIP, machine states, OEE, the ERP
-/// outbox ledger and replay). Every call carries `Authorization: Bearer <token>` with the scope
+/// outbox ledger and replay); measurements in, lot traces, recall impact and holds out. Every call carries `Authorization: Bearer <token>` with the scope
 /// its route needs; answers and errors are JSON. The contract is `docs/api/openapi.yaml`.
 public struct APIv1: Sendable {
     let pool: PGPool
     let production: ProductionService
     let plant: PlantReadService
+    let quality: QualityService
+    let genealogy: GenealogyService
     let logger: Logger
 
     public init(pool: PGPool, production: ProductionService, plant: PlantReadService, logger: Logger = Logger(label: "mes.api")) {
         self.pool = pool
         self.production = production
         self.plant = plant
+        quality = QualityService(pool: pool)
+        genealogy = GenealogyService(pool: pool)
         self.logger = logger
     }
 
@@ -107,6 +111,7 @@ public struct APIv1: Sendable {
             }
             return ["id": JSONValue(id), "state": "pending"]
         }
+        try registerQuality(&routes)
         router = routes.router
         return routes.lines
     }
@@ -115,18 +120,28 @@ public struct APIv1: Sendable {
 
     typealias Handler = @Sendable (HTTPRequest, RequestContext) throws -> (HTTPStatus, JSONValue)
 
+    /// A handler that answers in another format than JSON (a CSV export); errors are still JSON.
+    typealias RawHandler = @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
+
     /// The router being filled, and what was added to it.
     struct Routes {
         var router: Router
         var lines: [String] = []
     }
 
-    private func route(_ routes: inout Routes, _ method: String, _ pattern: String, _ scope: APIScope,
-                       _ handler: @escaping @Sendable (HTTPRequest, RequestContext) throws -> JSONValue) throws {
+    func route(_ routes: inout Routes, _ method: String, _ pattern: String, _ scope: APIScope,
+               _ handler: @escaping @Sendable (HTTPRequest, RequestContext) throws -> JSONValue) throws {
         try route(&routes, method, pattern, scope) { request, context in (.ok, try handler(request, context)) }
     }
 
-    private func route(_ routes: inout Routes, _ method: String, _ pattern: String, _ scope: APIScope, _ handler: @escaping Handler) throws {
+    func route(_ routes: inout Routes, _ method: String, _ pattern: String, _ scope: APIScope, _ handler: @escaping Handler) throws {
+        try route(&routes, method, pattern, scope, raw: { request, context in
+            let (status, body) = try handler(request, context)
+            return .json(Array(body.encoded()), status: status)
+        })
+    }
+
+    func route(_ routes: inout Routes, _ method: String, _ pattern: String, _ scope: APIScope, raw handler: @escaping RawHandler) throws {
         let pool = pool
         let logger = logger
         routes.lines.append("\(method) \(pattern)")
@@ -134,8 +149,7 @@ public struct APIv1: Sendable {
             do {
                 let token = try Self.authorize(request, scope, pool)
                 context.logger[metadataKey: "token"] = "\(token.prefix)"
-                let (status, body) = try handler(request, context)
-                return .json(Array(body.encoded()), status: status)
+                return try handler(request, context)
             } catch {
                 let (status, code, message, headers) = Self.problem(error)
                 if status == .internalServerError {
@@ -179,6 +193,7 @@ public struct APIv1: Sendable {
             let status: HTTPStatus = switch error.code {
             case .notFound: .notFound
             case .invalidInput, .badQuantity, .reasonRequired: .unprocessableContent
+            case .signatureRejected, .signerNotAllowed: .forbidden
             default: .conflict
             }
             return (status, error.code.rawValue, error.message, HTTPHeaders())

@@ -1,0 +1,76 @@
+import Domain
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HTTPClient
+import JSON
+import Postgres
+import Services
+import TestSupport
+import Testing
+
+/// The quality routes of the API on a real server and database.
+struct QualityAPITests {
+    @Test func measurements_traces_recall_andHolds() throws {
+        try TestDatabase.withMigrated { url, db in
+            try db.executeScript(unsafeSQL: """
+                INSERT INTO site (code, name, time_zone) VALUES ('S1', 'Plant 1', 'UTC');
+                INSERT INTO machine (site_id, code, name) SELECT id, 'M1', 'Lathe' FROM site;
+                INSERT INTO part (code, name) VALUES ('P-1', 'Shaft'), ('BAR', 'Bar stock');
+                INSERT INTO routing (part_id, name) SELECT id, 'r' FROM part WHERE code = 'P-1';
+                INSERT INTO routing_operation (routing_id, sequence, name, machine_id) SELECT r.id, 10, 'Turning', m.id FROM routing r, machine m;
+                INSERT INTO work_order (number, part_id, routing_id, site_id, quantity_planned) SELECT 'WO-1', p.id, r.id, s.id, 5 FROM part p, routing r, site s WHERE p.code = 'P-1';
+                INSERT INTO quality_characteristic (part_id, operation_sequence, code, name, lsl, usl) SELECT id, 10, 'BORE', 'Bore', 24.95, 25.05 FROM part WHERE code = 'P-1';
+                INSERT INTO app_user (username, display_name) VALUES ('ana', 'Ana');
+                """)
+            let pool = PGPool(configuration: PGPoolConfiguration(url: url, maxConnections: 2))
+            defer { pool.close() }
+            let production = ProductionService(pool: pool)
+            try production.release(workOrder: "WO-1")
+            let operation: [Int64] = try db.query("SELECT id FROM work_order_operation").decode(Int64.self)
+            try production.perform(.start, operationID: operation[0], by: "ana")
+            let genealogy = GenealogyService(pool: pool)
+            try genealogy.receive(.init(part: "BAR", lot: "H-1", quantity: 10), by: "ana")
+            try genealogy.record(operationID: operation[0], consumed: [.init(part: "BAR", lot: "H-1", quantity: 1)], produced: [.serial(part: "P-1", "S,1")], by: "ana")
+
+            try APIServer.with(url: url) { api in
+                let writer = try api.token([.qualityWrite])
+                let reader = try api.token([.qualityRead])
+                let body: JSONValue = ["site": "S1", "machine": "M1", "characteristic": "BORE", "values": [25.2], "request_key": "gauge-7"]
+                var (status, answer) = try api.call("POST", "/api/v1/measurements", token: writer, json: body)
+                #expect(status == 201)
+                #expect(answer["out_of_specification"] == true && answer["in_control"] == false)
+                #expect(answer["nonconformance_id"]?.intValue != nil && answer["hold_id"]?.intValue != nil)
+                (status, answer) = try api.call("POST", "/api/v1/measurements", token: writer, json: body)
+                #expect(status == 200 && answer["duplicate"] == true)
+                (status, answer) = try api.call("POST", "/api/v1/measurements", token: writer, json: ["operation_id": JSONValue(operation[0]), "characteristic": "BORE", "values": [1, 2]])
+                #expect(status == 422 && answer["error"]?["code"] == "invalid_input")
+                (status, _) = try api.call("POST", "/api/v1/measurements", token: writer, json: ["operation_id": 999, "characteristic": "LEN", "values": [1]])
+                #expect(status == 404)
+                (status, _) = try api.call("POST", "/api/v1/measurements", token: writer, json: ["characteristic": "BORE", "values": [1]])
+                #expect(status == 400)
+                (status, _) = try api.call("POST", "/api/v1/measurements", token: reader, json: body)
+                #expect(status == 403)
+
+                (status, answer) = try api.call("GET", "/api/v1/holds", token: reader)
+                #expect(status == 200 && answer.arrayValue?.first?["source"] == "inspection")
+                (status, answer) = try api.call("GET", "/api/v1/lots/P-1/S,1/trace", token: reader)
+                #expect(status == 200 && answer.arrayValue?.map { $0["lot"] } == ["H-1"])
+                (status, answer) = try api.call("GET", "/api/v1/lots/BAR/H-1/recall", token: reader)
+                #expect(answer.arrayValue?.map { $0["lot"] } == ["S,1"] && answer.arrayValue?.first?["end_item"] == true)
+                (status, _) = try api.call("GET", "/api/v1/lots/BAR/H-1/trace?direction=sideways", token: reader)
+                #expect(status == 400)
+                (status, _) = try api.call("GET", "/api/v1/lots/BAR/H-9/trace", token: reader)
+                #expect(status == 404)
+
+                var request = URLRequest(url: URL(string: "http://127.0.0.1:\(api.port)/api/v1/lots/BAR/H-1/trace?direction=forward&format=csv")!)
+                request.setValue("Bearer \(reader)", forHTTPHeaderField: "Authorization")
+                let csv = try BlockingHTTPClient(timeout: 10).send(request)
+                #expect(csv.status == 200)
+                let text = String(decoding: csv.body, as: UTF8.self)
+                #expect(text.hasPrefix("depth,part,lot,kind,quantity,via,work_order,operation,machine,operator,at\r\n1,P-1,\"S,1\",serial,1.0,H-1,WO-1,10,M1,ana,"))
+            }
+        }
+    }
+}
