@@ -40,7 +40,7 @@ CONF
 as_pg "$PGBIN/pg_ctl" -D "$run/data" -l "$run/server.log" -w -t 60 start >/dev/null \
     || { cat "$run/server.log" >&2; die "PostgreSQL did not start"; }
 as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$run/sock" -p "$port" -U postgres -d postgres \
-    -c "CREATE ROLE mes LOGIN CREATEDB PASSWORD 'mes'" -c "CREATE DATABASE mes OWNER mes" >/dev/null
+    -c "CREATE ROLE mes LOGIN CREATEDB CREATEROLE PASSWORD 'mes'" -c "CREATE DATABASE mes OWNER mes" >/dev/null
 
 url="postgresql://mes:mes@127.0.0.1:$port/mes"
 echo "export MES_PG_RUN_DIR=$run"

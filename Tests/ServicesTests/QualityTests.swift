@@ -78,13 +78,13 @@ func measure(_ values: [Double], _ q: QualityFixture, operation: Int64, key: Str
             try q.plant.service.report(operationID: turning, .good, quantity: 3, by: "ana")
             try q.plant.service.perform(.pause, operationID: turning, by: "ana")
             let actions = try q.db.query("SELECT action FROM audit_log ORDER BY seq").decode(String.self)
-            #expect(actions == ["operation.start", "production.reported", "operation.pause"])
+            #expect(actions == ["work_order.released", "operation.start", "production.reported", "operation.pause"])
             let result = try AuditTrail.verify(q.plant.pool)
             #expect(result.intact)
-            #expect(result.checked == 3)
+            #expect(result.checked == 4)
             let chained = try q.db.query("SELECT count(*) FROM audit_log a JOIN audit_log b ON b.seq = a.seq + 1 WHERE b.previous_hash = a.hash")
                 .decode(Int.self)
-            #expect(chained == [2])
+            #expect(chained == [3])
             let history = try AuditTrail.records(entity: "work_order_operation", id: String(turning), q.plant.pool)
             #expect(history.map(\.actor) == ["ana", "ana"])
             #expect(history.first?.after == #"{"state": "running"}"#)
@@ -102,6 +102,44 @@ func measure(_ values: [Double], _ q: QualityFixture, operation: Int64, key: Str
         }
     }
 
+    /// Deployed as docs/quality.md says: the tables belong to the migrating role, and `mes`
+    /// runs as another role that may not change the trail nor switch its triggers off.
+    /// (The test PostgreSQL's role has CREATEROLE for this; scripts/pg-up.sh grants it.)
+    @Test func anApplicationRoleThatDoesNotOwnTheTables_canAppendButNeverChange() throws {
+        try QualityFixture.with { q in
+            let role = "mes_app_" + String(UInt32.random(in: 0 ... .max), radix: 16)
+            let database: [String] = try q.db.query("SELECT current_database()").decode(String.self)
+            try q.db.executeScript(unsafeSQL: """
+                CREATE ROLE \(role) LOGIN PASSWORD 'app-secret';
+                GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role);
+                GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role);
+                REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, e_signature FROM \(role);
+                """)
+            defer {
+                _ = try? q.db.executeScript(unsafeSQL: """
+                    REVOKE ALL ON ALL TABLES IN SCHEMA public FROM \(role);
+                    REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM \(role);
+                    DROP ROLE \(role);
+                    """)
+            }
+            let base = q.plant.pool.configuration.url
+            let host = base[base.range(of: "@")!.upperBound...]
+            let url = "postgresql://\(role):app-secret@" + host.prefix { $0 != "/" } + "/" + database[0]
+            let pool = PGPool(configuration: PGPoolConfiguration(url: url, maxConnections: 2))
+            defer { pool.close() }
+            // The application works as usual, and its records are chained.
+            try ProductionService(pool: pool).release(workOrder: "WO-1")
+            try ProductionService(pool: pool).perform(.start, operationID: try q.plant.operationID("WO-1", 10), by: "ana")
+            #expect(try AuditTrail.verify(pool).checked == 2)
+            try pool.withConnection { app in
+                for statement in ["UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log", "ALTER TABLE audit_log DISABLE TRIGGER USER",
+                                  "DROP TRIGGER audit_log_append_only ON audit_log"] {
+                    #expect { try app.execute(SQL(unsafeRaw: statement)) } throws: { ($0 as? PGError)?.sqlState == "42501" }
+                }
+            }
+        }
+    }
+
     /// Tampering by someone who can switch the triggers off (the database owner): each kind is
     /// found and named by record number.
     @Test func verify_findsAChangedARemovedAndAnInsertedRecord_andATruncatedTail() throws {
@@ -112,14 +150,14 @@ func measure(_ values: [Double], _ q: QualityFixture, operation: Int64, key: Str
                 try q.plant.service.perform(.start, operationID: turning, by: "ana")
             }
             let intact = try AuditTrail.verify(q.plant.pool)
-            #expect(intact.intact && intact.checked == 7)
+            #expect(intact.intact && intact.checked == 8)
             let head = try #require(intact.head)
             try q.db.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
 
             // A changed record: who did it is rewritten.
             try q.db.execute("UPDATE audit_log SET actor = 'ben' WHERE seq = 3")
             var found = try AuditTrail.verify(q.plant.pool).problems
-            #expect(found == ["record 3 (operation.start on work_order_operation \(turning)) was changed after it was written: its content does not match its hash"])
+            #expect(found == ["record 3 (operation.pause on work_order_operation \(turning)) was changed after it was written: its content does not match its hash"])
 
             // Rewriting its hash too breaks the link to the next record.
             try q.db.execute("UPDATE audit_log SET hash = encode(sha256(convert_to(audit_log_canonical(audit_log), 'UTF8')), 'hex') WHERE seq = 3")
@@ -132,9 +170,9 @@ func measure(_ values: [Double], _ q: QualityFixture, operation: Int64, key: Str
             #expect(found.contains("record 5 is missing: the trail jumps from 4 to 6"))
 
             // The tail cut off: only an anchor kept elsewhere can tell.
-            try q.db.execute("DELETE FROM audit_log WHERE seq = 7")
+            try q.db.execute("DELETE FROM audit_log WHERE seq = 8")
             let anchored = try AuditTrail.verify(q.plant.pool, anchors: [head])
-            #expect(anchored.problems.last == "the anchored record 7 is gone: the trail ends at 6")
+            #expect(anchored.problems.last == "the anchored record 8 is gone: the trail ends at 7")
         }
     }
 

@@ -39,7 +39,7 @@ public final class ProductionService: Sendable {
     /// Releases a planned order to the floor: its operations are copied from its routing (if
     /// the ERP did not bring them), each with the routing's machine and ideal cycle time.
     @discardableResult
-    public func release(workOrder number: String) throws -> [OperationStatus] {
+    public func release(workOrder number: String, by actor: String = "system") throws -> [OperationStatus] {
         try pool.transaction { db in
             guard let (orderID, state) = try db.query("SELECT id, state FROM work_order WHERE number = \(number) FOR UPDATE")
                 .decode((Int64, String).self).first
@@ -47,7 +47,11 @@ public final class ProductionService: Sendable {
             guard state == WorkOrderState.planned.rawValue else {
                 throw ProductionRuleError(.invalidTransition, "work order \(number) is \(state), not planned; it cannot be released again")
             }
-            return try release(orderID: orderID, number: number, db)
+            let operations = try release(orderID: orderID, number: number, db)
+            try AuditTrail.record(
+                "work_order.released", entity: "work_order", id: number, actor: actor, at: clock(), before: #"{"state": "planned"}"#,
+                after: #"{"state": "released"}"#, db)
+            return operations
         }
     }
 
@@ -71,7 +75,7 @@ public final class ProductionService: Sendable {
 
     /// Assigns an operation to a machine (by code, within the order's site) and, optionally,
     /// an operator. A running operation cannot move to another machine.
-    public func dispatch(operationID: Int64, machine: String, operator username: String? = nil) throws {
+    public func dispatch(operationID: Int64, machine: String, operator username: String? = nil, by actor: String = "system") throws {
         try pool.transaction { db in
             let operation = try lockOperation(operationID, db)
             guard operation.state == .queued || operation.state == .paused || operation.machineID == nil else {
@@ -87,10 +91,14 @@ public final class ProductionService: Sendable {
             if let username {
                 operatorID = try userID(username, db)
             }
+            let before = try AuditTrail.snapshot("work_order_operation", id: operationID, db)
             try db.execute("""
                 UPDATE work_order_operation SET machine_id = \(machineID), operator_id = coalesce(\(operatorID), operator_id), updated_at = now()
                 WHERE id = \(operationID)
                 """)
+            try AuditTrail.record(
+                "operation.dispatched", entity: "work_order_operation", id: String(operationID), actor: actor, at: clock(), before: before,
+                after: try AuditTrail.snapshot("work_order_operation", id: operationID, db), db)
         }
     }
 
