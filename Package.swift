@@ -95,7 +95,7 @@ let package = Package(
         .target(name: "HTTPClient", swiftSettings: strictSettings),
         // The web application: the REST API now, the pages with the web-application issue.
         .target(
-            name: "Web", dependencies: ["Domain", "HTTP", "JSON", "Postgres", "Services", .product(name: "Logging", package: "swift-log")],
+            name: "Web", dependencies: ["Digest", "Domain", "HTTP", "JSON", "Postgres", "Services", "Templating", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         // A deterministic plant for demos, tests and benchmarks (mes simulate).
         .target(name: "Simulation", dependencies: ["Domain"], swiftSettings: strictSettings),
@@ -117,6 +117,7 @@ let package = Package(
                 "Postgres",
                 "Services",
                 "Simulation",
+                "Templating",
                 "Tryton",
                 "Web",
                 "Webhooks",

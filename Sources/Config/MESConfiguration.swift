@@ -10,6 +10,11 @@ public struct MESConfiguration: Sendable, Equatable {
     public var migrationsDirectory: String?
     /// Folder of static files (`MES_PUBLIC_DIR`, `--public`); nil to search.
     public var publicDirectory: String?
+    /// Folder of page templates (`MES_TEMPLATES_DIR`, `--templates`); nil to search.
+    public var templatesDirectory: String?
+    /// Whether session cookies are marked `Secure` (`MES_COOKIE_SECURE`, `true` or `false`):
+    /// set it whenever browsers reach the server over HTTPS, directly or through a proxy.
+    public var cookieSecure: Bool
     /// MQTT broker (`MES_MQTT_URL`), nil when not given.
     public var mqtt: MQTTEndpoint?
     /// Where the web server listens (`MES_HTTP_ADDRESS`).
@@ -69,6 +74,12 @@ public struct MESConfiguration: Sendable, Equatable {
         }
         migrationsDirectory = value("MES_MIGRATIONS_DIR")
         publicDirectory = value("MES_PUBLIC_DIR")
+        templatesDirectory = value("MES_TEMPLATES_DIR")
+        switch value("MES_COOKIE_SECURE")?.lowercased() {
+        case nil, "false", "0", "no": cookieSecure = false
+        case "true", "1", "yes": cookieSecure = true
+        case let other?: throw ConfigurationError(setting: "MES_COOKIE_SECURE", "'\(other)' is not true or false")
+        }
         mqtt = try value("MES_MQTT_URL").map { url throws(ConfigurationError) in
             try MQTTEndpoint(url: url, setting: "MES_MQTT_URL")
         }

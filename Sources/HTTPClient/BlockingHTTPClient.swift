@@ -25,7 +25,20 @@ public final class BlockingHTTPClient: Sendable {
 
     public struct Response: Sendable {
         public var status: Int
+        /// The answer's header fields in order (names as sent).
+        public var headers: [(name: String, value: String)] = []
         public var body: Data
+
+        public init(status: Int, headers: [(name: String, value: String)] = [], body: Data) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
+        /// Every value of the field `name` (any case).
+        public func values(_ name: String) -> [String] {
+            headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+        }
     }
 
     /// The request could not be made or got no HTTP answer (refused, timed out, TLS).
@@ -52,7 +65,11 @@ public final class BlockingHTTPClient: Sendable {
         let target = request.url?.absoluteString ?? "the server"
         if let error = box.error { throw TransportError(description: "\(target): \(error.localizedDescription)") }
         guard let response = box.response as? HTTPURLResponse else { throw TransportError(description: "\(target) answered without an HTTP response") }
-        return Response(status: response.statusCode, body: box.data ?? Data())
+        let fields = response.allHeaderFields.compactMap { key, value -> (name: String, value: String)? in
+            guard let name = key as? String, let value = value as? String else { return nil }
+            return (name, value)
+        }
+        return Response(status: response.statusCode, headers: fields, body: box.data ?? Data())
     }
 
     /// The start of a body, for error messages and ledgers.

@@ -94,7 +94,7 @@ final class PlainHTTPConnections: Sendable {
             throw Failure(description: "the answer is gzip-compressed, which was not asked for", beforeAnswer: false)
         }
         keep = response.keepAlive
-        return BlockingHTTPClient.Response(status: response.status, body: Data(body))
+        return BlockingHTTPClient.Response(status: response.status, headers: response.fields, body: Data(body))
     }
 
     /// Reads one answer: its head, and its body by length, by chunks or to the close.
@@ -112,6 +112,8 @@ final class PlainHTTPConnections: Sendable {
         var chunked = false
         var keepAlive = true
         var gzipped = false
+        /// Every field as sent, in order.
+        var fields: [(name: String, value: String)] = []
     }
 
     static func parseHead(_ bytes: [UInt8]) throws(Failure) -> Head {
@@ -127,6 +129,7 @@ final class PlainHTTPConnections: Sendable {
         head.keepAlive = parts[0] == "HTTP/1.1"
         while let line = lines.next(), !line.isEmpty {
             guard let colon = line.firstIndex(of: ":") else { continue }
+            head.fields.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
             let name = line[..<colon].lowercased()
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces).lowercased()
             switch name {

@@ -17,6 +17,13 @@ public final class PlantReadService: Sendable {
         self.clock = clock
     }
 
+    /// The plant's sites: code and name.
+    public func sites() throws -> [(code: String, name: String)] {
+        try pool.withConnection { db in
+            try db.query("SELECT code, name FROM site ORDER BY code").decode((String, String).self).map { (code: $0.0, name: $0.1) }
+        }
+    }
+
     public struct MachineLiveState: Sendable, Equatable {
         public var machine: String
         public var name: String

@@ -18,6 +18,8 @@ struct ConfigCommand: ParsableCommand {
         print("MES_DATABASE_POOL_SIZE  \(configuration.databasePoolSize)")
         print("MES_MIGRATIONS_DIR      \(configuration.migrationsDirectory ?? "(search ./Migrations, then beside the executable)")")
         print("MES_PUBLIC_DIR          \(configuration.publicDirectory ?? "(search ./Public, then beside the executable)")")
+        print("MES_TEMPLATES_DIR       \(configuration.templatesDirectory ?? "(search ./Templates, then beside the executable)")")
+        print("MES_COOKIE_SECURE       \(configuration.cookieSecure)")
         print("MES_MQTT_URL            \(configuration.mqtt?.description ?? "(not set)")")
         print("MES_MQTT_CA_FILE        \(configuration.mqttCAFile ?? "(not set)")")
         print("MES_COLLECTOR_ID        \(configuration.collectorID)")

@@ -5,6 +5,7 @@ import HTTP
 import Logging
 import Postgres
 import Services
+import Templating
 import Web
 
 /// `mes serve`: the web server. For now: health, static files and the live event stream;
@@ -32,6 +33,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("public"), help: "Folder of static files (env: MES_PUBLIC_DIR; default: ./Public, then next to the executable).")
     var publicDirectory: String?
 
+    @Option(name: .customLong("templates"), help: "Folder of page templates (env: MES_TEMPLATES_DIR; default: ./Templates, then next to the executable).")
+    var templatesDirectory: String?
+
     @Flag(help: "Do not run the ERP jobs (pull and outbox) in this process, e.g. when 'mes sync' runs them elsewhere.")
     var noSync = false
 
@@ -43,6 +47,7 @@ struct ServeCommand: ParsableCommand {
         var flags: [String: String] = [:]
         flags["MES_HTTP_ADDRESS"] = httpAddress
         flags["MES_PUBLIC_DIR"] = publicDirectory
+        flags["MES_TEMPLATES_DIR"] = templatesDirectory
         let configuration = try global.configuration(extraFlags: flags)
         let logger = global.bootstrapLogging(configuration)
 
@@ -66,6 +71,11 @@ struct ServeCommand: ParsableCommand {
         if let pool {
             try APIv1(pool: pool, production: ProductionService(pool: pool), plant: PlantReadService(pool: pool), logger: logger)
                 .register(on: &router)
+        }
+        if let pool {
+            let templates = try TemplateLibrary(
+                directory: try locateFolder("Templates", configured: configuration.templatesDirectory, setting: "MES_TEMPLATES_DIR", flag: "--templates"))
+            try WebApp(pool: pool, templates: templates, secureCookies: configuration.cookieSecure, logger: logger).register(on: &router)
         }
         let folder = try locateFolder("Public", configured: configuration.publicDirectory, setting: "MES_PUBLIC_DIR", flag: "--public")
         let files = try StaticFiles(root: folder)

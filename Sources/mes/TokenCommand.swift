@@ -16,7 +16,7 @@ struct TokenCommand: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make a token and print it (shown this once; only its SHA-256 is stored).",
-            discussion: "Scopes: plant:read (orders, WIP, machine states, OEE), orders:write (create, update, release, import work orders), erp:admin (outbox ledger and replay)."
+            discussion: "Scopes: plant:read (orders, WIP, machine states, OEE), orders:write (create, update, release, import work orders), erp:admin (outbox ledger and replay), quality:read (lot traces, recall impact, holds), quality:write (measurements)."
         )
         @OptionGroup var global: GlobalOptions
 

@@ -195,7 +195,7 @@ func measure(_ values: [Double], _ q: QualityFixture, operation: Int64, key: Str
         try QualityFixture.with { q in
             let turning = try q.runningTurning()
             let (nc, _) = try q.quality.openNonconformance(operationID: turning, description: "Chatter marks", quantity: 1, by: "ana")
-            for _ in 0..<Signatures.maxFailures {
+            for _ in 0..<Credentials.maxFailures {
                 rule(.signatureRejected) { try q.quality.disposition(nc, .useAsIs, reason: "Cosmetic", signature: q.sign("quinn", password: "guess")) }
             }
             // Locked now: even the right password is refused until the lock expires.
@@ -203,7 +203,7 @@ func measure(_ values: [Double], _ q: QualityFixture, operation: Int64, key: Str
             let refusals = try q.db.query("SELECT reason FROM audit_log WHERE action = 'signature.refused' ORDER BY seq").decode(String.self)
             #expect(refusals == ["wrong password", "wrong password", "wrong password", "wrong password", "wrong password; account locked", "account locked"])
             rule(.signatureRejected) { try q.quality.disposition(nc, .useAsIs, reason: "Cosmetic", signature: q.sign("nobody")) }
-            q.plant.time.advance(Signatures.lockout + 1)
+            q.plant.time.advance(Credentials.lockout + 1)
             try q.quality.disposition(nc, .useAsIs, reason: "Cosmetic", signature: q.sign("quinn"))
             #expect(try q.count("SELECT failed_attempts FROM app_user WHERE username = 'quinn'") == 0)
         }

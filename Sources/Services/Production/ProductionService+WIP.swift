@@ -187,3 +187,75 @@ extension ProductionService {
         return (siteID, ShiftCalendar(patterns: patterns, timeZone: zone))
     }
 }
+
+/// An operation waiting at, or running on, a machine: the tablet's list.
+public struct MachineQueueItem: Sendable, Equatable {
+    public var operationID: Int64
+    public var workOrder: String
+    public var part: String
+    public var sequence: Int
+    public var name: String
+    public var state: OperationState
+    public var planned: Double
+    public var good: Double
+    public var scrap: Double
+    public var onHold: Bool
+}
+
+extension ProductionService {
+    /// The unfinished operations of released orders dispatched to a machine: those started
+    /// first, then by the order's priority, due time and number.
+    public func queue(site: String, machine: String) throws -> [MachineQueueItem] {
+        try pool.withConnection { db in
+            let machineID = try machineID(machine, site: site, db)
+            return try db.query("""
+                SELECT o.id, wo.number, p.code, o.sequence, o.name, o.state, wo.quantity_planned::float8, o.quantity_good::float8,
+                       o.quantity_scrap::float8, EXISTS (SELECT 1 FROM quality_hold h WHERE h.operation_id = o.id AND h.released_at IS NULL)
+                FROM work_order_operation o JOIN work_order wo ON wo.id = o.work_order_id JOIN part p ON p.id = wo.part_id
+                WHERE o.machine_id = \(machineID) AND o.state <> 'complete' AND wo.state IN ('released', 'in_progress')
+                ORDER BY o.state = 'queued', wo.priority DESC, wo.due_at NULLS LAST, wo.number, o.sequence
+                LIMIT 50
+                """).decode((Int64, String, String, Int, String, String, Double, Double, Double, Bool).self).map {
+                MachineQueueItem(
+                    operationID: $0.0, workOrder: $0.1, part: $0.2, sequence: $0.3, name: $0.4, state: OperationState(rawValue: $0.5) ?? .queued,
+                    planned: $0.6, good: $0.7, scrap: $0.8, onHold: $0.9)
+            }
+        }
+    }
+
+    /// Active reason codes of a kind (scrap or rework), for the report form.
+    public func reasonCodes(_ kind: QuantityKind) throws -> [(code: String, description: String)] {
+        try pool.withConnection { db in
+            try db.query("SELECT code, description FROM reason_code WHERE kind = \(kind.rawValue) AND active ORDER BY code")
+                .decode((String, String).self).map { (code: $0.0, description: $0.1) }
+        }
+    }
+}
+
+/// The job a machine is on, for its wall-screen tile.
+public struct CurrentJob: Sendable, Equatable {
+    public var workOrder: String
+    public var sequence: Int
+    public var state: OperationState
+    public var good: Double
+    public var planned: Double
+}
+
+extension ProductionService {
+    /// Each machine's current operation (running first, then in setup, then paused), by machine code.
+    public func currentJobs(site: String) throws -> [String: CurrentJob] {
+        try pool.withConnection { db in
+            var jobs: [String: CurrentJob] = [:]
+            for row in try db.query("""
+                SELECT DISTINCT ON (m.id) m.code, wo.number, o.sequence, o.state, o.quantity_good::float8, wo.quantity_planned::float8
+                FROM work_order_operation o JOIN machine m ON m.id = o.machine_id JOIN site s ON s.id = m.site_id
+                JOIN work_order wo ON wo.id = o.work_order_id
+                WHERE s.code = \(site) AND o.state IN ('running', 'setup', 'paused')
+                ORDER BY m.id, o.state = 'running' DESC, o.state = 'setup' DESC, o.started_at DESC
+                """).decode((String, String, Int, String, Double, Double).self) {
+                jobs[row.0] = CurrentJob(workOrder: row.1, sequence: row.2, state: OperationState(rawValue: row.3) ?? .running, good: row.4, planned: row.5)
+            }
+            return jobs
+        }
+    }
+}

@@ -141,3 +141,17 @@ public enum AuditTrail {
         return text
     }
 }
+
+extension AuditTrail {
+    /// The newest records first, optionally of one actor.
+    public static func latest(limit: Int = 100, actor: String? = nil, _ pool: PGPool) throws -> [Record] {
+        try pool.withConnection { db in
+            try db.query("""
+                SELECT seq, at, actor, action, entity, entity_id, reason, before::text, after::text, hash
+                FROM audit_log WHERE \(actor)::text IS NULL OR actor = \(actor) ORDER BY seq DESC LIMIT \(limit)
+                """).decode((Int64, Date, String, String, String, String, String?, String?, String?, String).self).map {
+                Record(seq: $0.0, at: $0.1, actor: $0.2, action: $0.3, entity: $0.4, entityID: $0.5, reason: $0.6, before: $0.7, after: $0.8, hash: $0.9)
+            }
+        }
+    }
+}

@@ -546,3 +546,78 @@ public final class QualityService: Sendable {
         try pool.withConnection { db in try Signatures.signatures(table: "nonconformance", id: id, db) }
     }
 }
+
+extension QualityService {
+    /// The active characteristics of an operation's part at its operation number, as defined.
+    public func characteristics(operationID: Int64) throws -> [CharacteristicSpec] {
+        try pool.withConnection { db in
+            try db.query("""
+                SELECT p.code, c.operation_sequence, c.code, c.name, c.unit, c.nominal, c.lsl, c.usl, c.subgroup_size, c.sampling_minutes,
+                       c.chart, array_to_string(c.rules, ','), c.hold_on_signal
+                FROM work_order_operation o JOIN work_order wo ON wo.id = o.work_order_id JOIN part p ON p.id = wo.part_id
+                JOIN quality_characteristic c ON c.part_id = wo.part_id AND c.operation_sequence = o.sequence AND c.active
+                WHERE o.id = \(operationID) ORDER BY c.code
+                """).decode((String, Int, String, String, String, Double?, Double?, Double?, Int, Int?, String, String, Bool).self).map {
+                CharacteristicSpec(
+                    part: $0.0, operationSequence: $0.1, code: $0.2, name: $0.3, unit: $0.4, nominal: $0.5, lsl: $0.6, usl: $0.7, subgroupSize: $0.8,
+                    samplingMinutes: $0.9, chart: LivePointCheck.Chart(rawValue: $0.10) ?? .imr,
+                    rules: $0.11.split(separator: ",").compactMap { SPCRule(rawValue: String($0)) }, holdOnSignal: $0.12)
+            }
+        }
+    }
+
+    /// An unacknowledged SPC alarm, for the wall screen.
+    public struct OpenAlarm: Sendable, Equatable {
+        public var id: Int64
+        public var machine: String?
+        public var characteristic: String
+        public var rules: [String]
+        public var raisedAt: Date
+    }
+
+    /// Unacknowledged alarms, newest first: of one site's machines (and those of no machine),
+    /// or of every site when `site` is nil.
+    public func openAlarms(site: String?) throws -> [OpenAlarm] {
+        try pool.withConnection { db in
+            try db.query("""
+                SELECT a.id, m.code, c.code, array_to_string(a.rules, ','), a.raised_at FROM spc_alarm a
+                JOIN quality_characteristic c ON c.id = a.characteristic_id
+                LEFT JOIN machine m ON m.id = a.machine_id LEFT JOIN site s ON s.id = m.site_id
+                WHERE a.acknowledged_at IS NULL AND (\(site)::text IS NULL OR s.code = \(site) OR m.id IS NULL) ORDER BY a.raised_at DESC LIMIT 100
+                """).decode((Int64, String?, String, String, Date).self).map {
+                OpenAlarm(id: $0.0, machine: $0.1, characteristic: $0.2, rules: $0.3.split(separator: ",").map(String.init), raisedAt: $0.4)
+            }
+        }
+    }
+
+    /// A nonconformance as the quality pages show it.
+    public struct NonconformanceView: Sendable, Equatable {
+        public var id: Int64
+        public var subject: String
+        public var description: String
+        public var state: String
+        public var quantity: Double?
+        public var investigation: String?
+        public var disposition: String?
+        public var dispositionReason: String?
+        public var openedBy: String?
+        public var openedAt: Date
+    }
+
+    /// Nonconformances, newest first; only those without a disposition when `open`.
+    public func nonconformances(open: Bool, limit: Int = 200) throws -> [NonconformanceView] {
+        try pool.withConnection { db in
+            try db.query("""
+                SELECT n.id, coalesce(wo.number || ' operation ' || o.sequence, 'lot ' || l.code, '-'), n.description, n.state, n.quantity::float8,
+                       n.investigation, n.disposition, n.disposition_reason, u.username, n.opened_at
+                FROM nonconformance n LEFT JOIN work_order_operation o ON o.id = n.operation_id LEFT JOIN work_order wo ON wo.id = o.work_order_id
+                LEFT JOIN lot l ON l.id = n.lot_id LEFT JOIN app_user u ON u.id = n.opened_by
+                WHERE NOT \(open) OR n.state <> 'dispositioned' ORDER BY n.id DESC LIMIT \(limit)
+                """).decode((Int64, String, String, String, Double?, String?, String?, String?, String?, Date).self).map {
+                NonconformanceView(
+                    id: $0.0, subject: $0.1, description: $0.2, state: $0.3, quantity: $0.4, investigation: $0.5, disposition: $0.6,
+                    dispositionReason: $0.7, openedBy: $0.8, openedAt: $0.9)
+            }
+        }
+    }
+}

@@ -4,7 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 import Domain
-import Passwords
 import Postgres
 
 /// What an electronic signature means (21 CFR 11.50(a)(3)): shown with the printed name and
@@ -55,57 +54,14 @@ struct SignerRule {
     var exclusion = "the signer must not be the person whose work is signed"
 }
 
-/// Electronic signatures: re-authentication with lockout, signer rules, the record's hash,
-/// and an audit record for each signature and each refused attempt.
+/// Electronic signatures: re-authentication (with `Credentials`' lockout), signer rules, the
+/// record's hash, and an audit record for each signature and each refused attempt.
 enum Signatures {
-    /// Wrong passwords in a row before the account is locked.
-    static let maxFailures = 5
-    /// How long a locked account stays locked.
-    static let lockout: TimeInterval = 15 * 60
+    typealias Signer = Credentials.Person
 
-    struct Signer {
-        var id: Int64
-        var username: String
-        var displayName: String
-        var roles: Set<String>
-    }
-
-    /// Checks the signer's password in a transaction of its own, so that a failure is counted
-    /// and audited even though the change it was for will not happen.
+    /// Checks the signer's password (21 CFR 11.200(a)(1)) before the change it signs.
     static func authenticate(_ request: SignatureRequest, at now: Date, _ pool: PGPool) throws -> Signer {
-        let outcome: Result<Signer, ProductionRuleError> = try pool.transaction { db in
-            guard let row = try db.query("""
-                SELECT id, username, display_name, password_hash, locked_until,
-                       coalesce((SELECT array_to_string(array_agg(role_code ORDER BY role_code), ',') FROM user_role WHERE user_id = u.id), '')
-                FROM app_user u WHERE lower(username) = lower(\(request.username)) AND active FOR UPDATE
-                """).decode((Int64, String, String, String?, Date?, String).self).first
-            else {
-                try AuditTrail.record(
-                    "signature.refused", entity: "app_user", id: request.username, actor: request.username, at: now, reason: "unknown or inactive user", db)
-                return .failure(ProductionRuleError(.signatureRejected, "the user name or password is wrong"))
-            }
-            if let lockedUntil = row.4, lockedUntil > now {
-                try AuditTrail.record("signature.refused", entity: "app_user", id: String(row.0), actor: row.1, at: now, reason: "account locked", db)
-                return .failure(ProductionRuleError(.signatureRejected, "\(row.1) is locked after \(maxFailures) wrong passwords; try again later"))
-            }
-            let valid = row.3.flatMap { try? PasswordHash(encoded: $0) }?.verify(request.password) ?? false
-            guard valid else {
-                let failures = try db.query("""
-                    UPDATE app_user SET failed_attempts = failed_attempts + 1,
-                        locked_until = CASE WHEN failed_attempts + 1 >= \(maxFailures) THEN \(now.addingTimeInterval(lockout)) END
-                    WHERE id = \(row.0) RETURNING failed_attempts
-                    """).decode(Int.self)[0]
-                let locked = failures >= maxFailures
-                try AuditTrail.record(
-                    "signature.refused", entity: "app_user", id: String(row.0), actor: row.1, at: now,
-                    reason: locked ? "wrong password; account locked" : "wrong password", db)
-                return .failure(ProductionRuleError(.signatureRejected, "the user name or password is wrong"))
-            }
-            try db.execute("UPDATE app_user SET failed_attempts = 0, locked_until = NULL WHERE id = \(row.0) AND failed_attempts > 0")
-            let roles = Set(row.5.split(separator: ",").map(String.init))
-            return .success(Signer(id: row.0, username: row.1, displayName: row.2, roles: roles))
-        }
-        return try outcome.get()
+        try Credentials.verify(.username(request.username), secret: request.password, purpose: "signature", at: now, pool)
     }
 
     /// Signs a record inside the caller's transaction, after its change: checks the rule,

@@ -1,0 +1,300 @@
+import Domain
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HTTP
+import HTTPClient
+import Postgres
+import Services
+import Templating
+import TestSupport
+import Testing
+import Web
+
+/// The web app on a real server and database, driven like a browser without JavaScript: a
+/// cookie jar, forms with their CSRF tokens, redirects read, not followed.
+struct WebAppTests {
+    static let templates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Templates").path
+
+    /// One person per role (password "secret-<name>"), ana also with badge 0412 and PIN 1234;
+    /// a released order WO-1 whose turning operation runs on M1, with a bore characteristic.
+    static func withPlant<T>(_ body: (WebServer) throws -> T) throws -> T {
+        try TestDatabase.withMigrated { url, db in
+            try db.executeScript(unsafeSQL: """
+                INSERT INTO site (code, name, time_zone) VALUES ('S1', 'Plant 1', 'UTC');
+                INSERT INTO machine (site_id, code, name) SELECT id, 'M1', 'Lathe <1>' FROM site;
+                INSERT INTO part (code, name) VALUES ('P-1', 'Shaft');
+                INSERT INTO routing (part_id, name) SELECT id, 'r' FROM part;
+                INSERT INTO routing_operation (routing_id, sequence, name, machine_id) SELECT r.id, 10, 'Turning <script>alert(1)</script>', m.id FROM routing r, machine m;
+                INSERT INTO work_order (number, part_id, routing_id, site_id, quantity_planned) SELECT 'WO-1', p.id, r.id, s.id, 10 FROM part p, routing r, site s;
+                INSERT INTO quality_characteristic (part_id, operation_sequence, code, name, lsl, usl) SELECT id, 10, 'BORE', 'Bore', 24.95, 25.05 FROM part;
+                INSERT INTO reason_code (kind, code, description) VALUES ('scrap', 'DIM', 'Out of tolerance');
+                """)
+            let pool = PGPool(configuration: PGPoolConfiguration(url: url, maxConnections: 4))
+            defer { pool.close() }
+            let sessions = SessionService(pool: pool)
+            for (name, role) in [("ana", "operator"), ("sue", "supervisor"), ("quinn", "quality"), ("mia", "manager"), ("adam", "admin")] {
+                try sessions.addUser(
+                    username: name, displayName: name.capitalized, roles: [role], password: "secret-\(name)", badge: name == "ana" ? "0412" : nil,
+                    pin: name == "ana" ? "1234" : nil, iterations: 1_000, by: "test")
+            }
+            try ProductionService(pool: pool).release(workOrder: "WO-1")
+            var router = Router()
+            let app = WebApp(pool: pool, templates: try TemplateLibrary(directory: templates), secureCookies: false)
+            let routes = try app.register(on: &router)
+            let server = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, loopCount: 1, workerCount: 4), router: router)
+            try server.start()
+            defer { server.shutdown(gracePeriod: 1) }
+            return try body(WebServer(port: server.port, pool: pool, routes: routes))
+        }
+    }
+
+    @Test func signIn_redirects_refuses_andKeepsStrangersOut() throws {
+        try Self.withPlant { server in
+            var browser = Browser(port: server.port)
+            var page = try browser.get("/")
+            #expect(page.status == 303 && page.location == "/login?next=/")
+            page = try browser.signIn("quinn", "wrong password", next: "/audit")
+            #expect(page.status == 401 && page.text.contains("The user name or password is wrong"))
+            page = try browser.signIn("quinn", "secret-quinn", next: "//evil.example/")
+            #expect(page.status == 303 && page.location == "/")
+            let cookie = try #require(browser.setCookies.first { $0.hasPrefix("mes_session=") })
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"))
+            page = try browser.get("/")
+            #expect(page.status == 200 && page.text.contains("Hello, Quinn"))
+            // A form without the session's token, or with another one, is refused.
+            #expect(try browser.post("/logout", [:], csrf: false).status == 403)
+            #expect(try browser.post("/logout", ["_csrf": String(repeating: "0", count: 64)], csrf: false).status == 403)
+            // A sign-in form posted without its cookie (from another site) is refused.
+            var stranger = Browser(port: server.port)
+            #expect(try stranger.post("/login", ["username": "quinn", "password": "secret-quinn", "_csrf": "x"], csrf: false).status == 403)
+            #expect(try browser.post("/logout", [:]).status == 303)
+            #expect(try browser.get("/").status == 303)
+        }
+    }
+
+    @Test func signIn_isRateLimitedPerAddress_andAccountsLockAfterFiveWrongPasswords() throws {
+        try Self.withPlant { server in
+            var browser = Browser(port: server.port)
+            for _ in 0..<5 { #expect(try browser.signIn("mia", "nope", next: "/").status == 401) }
+            // Locked now: even the right password is refused.
+            #expect(try browser.signIn("mia", "secret-mia", next: "/").status == 401)
+            for _ in 0..<4 { _ = try browser.signIn("adam", "nope", next: "/") }
+            #expect(try browser.signIn("adam", "secret-adam", next: "/").status == 429)
+            let refused = try server.pool.withConnection { db in
+                try db.query("SELECT count(*) FROM audit_log WHERE action = 'session.refused'").decode(Int.self)
+            }
+            #expect(refused == [10])
+        }
+    }
+
+    @Test func theOperatorFlow_signInByBadge_start_report_measure_andTheHold() throws {
+        try Self.withPlant { server in
+            var tablet = Browser(port: server.port)
+            var page = try tablet.get("/tablet/S1/M1")
+            #expect(page.status == 303 && page.location == "/tablet/S1/M1/sign-in")
+            _ = try tablet.get("/tablet/S1/M1/sign-in")
+            page = try tablet.post("/tablet/S1/M1/sign-in", ["badge": "0412", "pin": "9999"], csrf: true, signInForm: true)
+            #expect(page.status == 401 && page.text.contains("The badge or PIN is wrong"))
+            page = try tablet.post("/tablet/S1/M1/sign-in", ["badge": "0412", "pin": "1234"], csrf: true, signInForm: true)
+            #expect(page.status == 303 && page.location == "/tablet/S1/M1")
+            page = try tablet.get("/tablet/S1/M1")
+            #expect(page.status == 200)
+            #expect(page.text.contains("Turning &lt;script&gt;alert(1)&lt;/script&gt;") && !page.text.contains("<script>alert(1)"))
+            let operation = try #require(page.first(#"action="/tablet/operations/(\d+)/action""#))
+
+            page = try tablet.post("/tablet/operations/\(operation)/action", ["action": "start", "back": "/tablet/S1/M1"])
+            #expect(page.status == 303 && page.location?.hasPrefix("/tablet/S1/M1?op=\(operation)&notice=") == true)
+            page = try tablet.get(page.location!)
+            #expect(page.text.contains("The operation is running now."))
+            let token = try #require(page.first(#"name="form_token" value="([0-9a-f]+)""#))
+            page = try tablet.post("/tablet/operations/\(operation)/report", ["kind": "good", "quantity": "4", "form_token": token, "back": "/tablet/S1/M1"])
+            #expect(page.status == 303 && page.location?.contains("Recorded%204%20good") == true)
+            // The tablet lost the answer and sends the same form again.
+            page = try tablet.post("/tablet/operations/\(operation)/report", ["kind": "good", "quantity": "4", "form_token": token, "back": "/tablet/S1/M1"])
+            #expect(page.location?.contains("Already%20recorded") == true)
+            page = try tablet.upload(
+                "/tablet/operations/\(operation)/report", ["kind": "scrap", "quantity": "1", "reason": "DIM", "back": "/tablet/S1/M1"],
+                file: ("photo", "chip.png", "image/png", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]))
+            #expect(page.status == 303 && page.location?.contains("Recorded%201%20scrap") == true)
+            page = try tablet.upload(
+                "/tablet/operations/\(operation)/report", ["kind": "scrap", "quantity": "1", "reason": "DIM", "back": "/tablet/S1/M1"],
+                file: ("photo", "evil.png", "image/png", Array("<svg onload=alert(1)>".utf8)))
+            #expect(page.status == 422 && page.text.contains("not a JPEG, PNG or WebP picture"))
+            page = try tablet.post("/tablet/operations/\(operation)/report", ["kind": "scrap", "quantity": "1", "back": "/tablet/S1/M1"])
+            #expect(page.status == 422 && page.text.contains("Scrap needs a reason code."))
+
+            page = try tablet.post("/tablet/operations/\(operation)/measure", ["characteristic": "BORE", "value": "25.01", "back": "/tablet/S1/M1"])
+            #expect(page.location?.contains("in%20control") == true)
+            page = try tablet.post("/tablet/operations/\(operation)/measure", ["characteristic": "BORE", "value": "25,2", "back": "/tablet/S1/M1"])
+            #expect(page.location?.contains("warning=BORE%2025.2%3A%20OUT%20OF%20SPECIFICATION") == true)
+            page = try tablet.get("/tablet/S1/M1")
+            #expect(page.text.contains("ON HOLD"))
+            page = try tablet.post("/tablet/operations/\(operation)/action", ["action": "start", "back": "/tablet/S1/M1"])
+            #expect(page.status == 409 && page.text.contains("The operation is on hold"))
+            page = try tablet.post("/tablet/operations/\(operation)/measure", ["characteristic": "BORE", "value": "abc", "back": "/tablet/S1/M1"])
+            #expect(page.status == 422)
+
+            let reports = try server.pool.withConnection { db in
+                try db.query("SELECT kind, quantity::int, attachment_id IS NOT NULL FROM production_report ORDER BY id").decode((String, Int, Bool).self)
+            }
+            #expect(reports.map { "\($0.0) \($0.1) \($0.2)" } == ["good 4 false", "scrap 1 true"])
+
+            // Quality gives the nonconformance its disposition, signed, and releases the hold.
+            var office = Browser(port: server.port)
+            #expect(try office.signIn("quinn", "secret-quinn", next: "/quality").status == 303)
+            page = try office.get("/quality")
+            let nc = try #require(page.first(#"href="/quality/nonconformances/(\d+)""#))
+            let hold = try #require(page.first(#"action="/quality/holds/(\d+)/release""#))
+            page = try office.post("/quality/holds/\(hold)/release", ["reason": "Looks fine"])
+            #expect(page.status == 409)
+            page = try office.post("/quality/nonconformances/\(nc)/disposition", ["disposition": "use_as_is", "reason": "Within drawing note", "password": "guess"])
+            #expect(page.status == 403)
+            page = try office.post("/quality/nonconformances/\(nc)/disposition", ["disposition": "use_as_is", "reason": "Within drawing note", "password": "secret-quinn"])
+            #expect(page.status == 303)
+            page = try office.get("/quality/nonconformances/\(nc)")
+            #expect(page.text.contains("Quinn, approved") && page.text.contains("record unchanged since signing"))
+            #expect(try office.post("/quality/holds/\(hold)/release", ["reason": "Insert changed"]).status == 303)
+            page = try office.get("/audit?verify=1")
+            #expect(page.text.contains("Intact:"))
+            #expect(try tablet.post("/tablet/operations/\(operation)/action", ["action": "start", "back": "/tablet/S1/M1"]).status == 303)
+            // Signing out at the tablet books the operator's labor at the machine.
+            #expect(try tablet.post("/logout", [:]).location == "/tablet/S1/M1/sign-in")
+        }
+    }
+
+    @Test func theWallScreen_namesEachStateInWords() throws {
+        try Self.withPlant { server in
+            try server.pool.withConnection { db in
+                try db.execute("""
+                    INSERT INTO machine_status (machine_id, state, reason, since) SELECT id, 'unplanned_stop', NULL, now() - interval '90 minutes' FROM machine
+                    """)
+            }
+            var browser = Browser(port: server.port)
+            _ = try browser.signIn("sue", "secret-sue", next: "/")
+            let page = try browser.get("/wall/S1")
+            #expect(page.status == 200)
+            #expect(page.text.contains(#"class="tile state-unplanned_stop andon""#))
+            #expect(page.text.contains(#"<span class="label">Down</span>"#) && page.text.contains("No reason given") && page.text.contains("1 h 30 min"))
+            #expect(page.text.contains("/static/wall.js"))
+            #expect(try browser.get("/wall/NOPE").status == 404)
+        }
+    }
+
+    /// Every page with every role: 403 exactly when the role is not among the route's.
+    @Test func everyRoute_refusesEveryRoleItDoesNotName() throws {
+        try Self.withPlant { server in
+            var browsers: [String: Browser] = [:]
+            for (name, role) in [("ana", "operator"), ("sue", "supervisor"), ("quinn", "quality"), ("mia", "manager"), ("adam", "admin")] {
+                var browser = Browser(port: server.port)
+                #expect(try browser.signIn(name, "secret-\(name)", next: "/").status == 303)
+                browsers[role] = browser
+            }
+            var checked = 0
+            for line in server.routes {
+                let parts = line.split(separator: " ")
+                guard parts[2] != "public" else { continue }
+                let allowed = Set(parts[2].split(separator: ",").map(String.init))
+                let path = String(parts[1]).replacing(":site", with: "S1").replacing(":machine", with: "M1").replacing(":id", with: "999999")
+                for (role, var browser) in browsers {
+                    let page = parts[0] == "GET" ? try browser.get(path) : try browser.post(path, ["password": "secret-\(browser.user)"])
+                    let refused = page.status == 403
+                    #expect(refused == !allowed.contains(role), "\(line) as \(role): \(page.status) \(page.text.prefix(200))")
+                    checked += 1
+                    if path == "/logout" && !refused { #expect(try browser.signIn(browser.user, "secret-\(browser.user)", next: "/").status == 303) }
+                    browsers[role] = browser
+                }
+            }
+            #expect(checked >= 5 * 14)
+        }
+    }
+}
+
+struct WebServer {
+    let port: Int
+    let pool: PGPool
+    let routes: [String]
+}
+
+/// A browser without JavaScript: cookies kept, redirects not followed.
+struct Browser {
+    let port: Int
+    var cookies: [String: String] = [:]
+    var setCookies: [String] = []
+    var user = ""
+
+    struct Page {
+        var status: Int
+        var location: String?
+        var text: String
+
+        /// The first capture of `pattern` in the page.
+        func first(_ pattern: String) -> String? {
+            guard let regex = try? NSRegularExpression(pattern: pattern),
+                let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), match.numberOfRanges > 1,
+                let range = Range(match.range(at: 1), in: text)
+            else { return nil }
+            return String(text[range])
+        }
+    }
+
+    init(port: Int) { self.port = port }
+
+    mutating func send(_ method: String, _ path: String, contentType: String? = nil, body: [UInt8]? = nil) throws -> Page {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if !cookies.isEmpty { request.setValue(cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "), forHTTPHeaderField: "Cookie") }
+        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        if let body { request.httpBody = Data(body) }
+        let response = try BlockingHTTPClient(timeout: 10).send(request)
+        for header in response.values("Set-Cookie") {
+            setCookies.append(header)
+            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            let name = String(pair[0])
+            let value = pair.count > 1 ? String(pair[1]) : ""
+            if header.contains("Max-Age=0") || value.isEmpty { cookies[name] = nil } else { cookies[name] = value }
+        }
+        return Page(status: response.status, location: response.values("Location").first, text: String(decoding: response.body, as: UTF8.self))
+    }
+
+    mutating func get(_ path: String) throws -> Page { try send("GET", path) }
+
+    /// The CSRF token of the session: read from any page that shows a form.
+    mutating func csrf() throws -> String {
+        let page = try get("/")
+        return page.first(#"name="_csrf" value="([0-9a-f]+)""#) ?? ""
+    }
+
+    /// Posts a URL-encoded form, with the session's token (or the sign-in cookie's) unless told not to.
+    mutating func post(_ path: String, _ fields: [String: String], csrf: Bool = true, signInForm: Bool = false) throws -> Page {
+        var fields = fields
+        if csrf { fields["_csrf"] = signInForm ? cookies["mes_signin"] ?? "" : try self.csrf() }
+        let body = fields.map { "\(Self.encode($0.key))=\(Self.encode($0.value))" }.joined(separator: "&")
+        return try send("POST", path, contentType: "application/x-www-form-urlencoded", body: Array(body.utf8))
+    }
+
+    mutating func upload(_ path: String, _ fields: [String: String], file: (field: String, name: String, type: String, bytes: [UInt8])) throws -> Page {
+        let boundary = "----mes\(UInt32.random(in: 0 ... .max))"
+        var fields = fields
+        fields["_csrf"] = try csrf()
+        var body: [UInt8] = []
+        for (name, value) in fields {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.name)\"\r\nContent-Type: \(file.type)\r\n\r\n".utf8)
+        body += file.bytes + Array("\r\n--\(boundary)--\r\n".utf8)
+        return try send("POST", path, contentType: "multipart/form-data; boundary=\(boundary)", body: body)
+    }
+
+    mutating func signIn(_ username: String, _ password: String, next: String) throws -> Page {
+        _ = try get("/login")
+        user = username
+        return try post("/login", ["username": username, "password": password, "next": next], csrf: true, signInForm: true)
+    }
+
+    static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    }
+}
