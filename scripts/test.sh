@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from nothing: installs the Debian packages it needs (as root), starts its
 # own PostgreSQL, Mosquitto and Tryton (the ERP) on free loopback ports, builds, runs `swift test`,
-# checks the `mes` command end to end and lints the Dockerfile, then stops everything it started.
+# checks the `mes` command end to end, drives the web app in headless Chromium (screenshots in
+# test-artifacts/browser/) and lints the Dockerfile, then stops everything it started.
 # Tryton installs from PyPI into a cached venv and activates its modules (1-3 minutes cold); it
 # starts in the background while Swift builds.
 #   scripts/test.sh                  everything
@@ -17,7 +18,7 @@ started=$(date +%s)
 step() { echo "== $* ($(( $(date +%s) - started )) s)"; }
 
 step "installing packages"
-scripts/install-deps.sh
+scripts/install-deps.sh --browser
 
 tryton_pid=''
 cleanup() {
@@ -61,6 +62,9 @@ scripts/fuzz-http.sh "${MES_FUZZ_SECONDS:-60}"
 
 step "checking the mes command end to end"
 scripts/check-cli.sh
+
+step "driving the web app in headless Chromium"
+scripts/check-browser.sh
 
 step "linting the Dockerfile"
 scripts/lint-dockerfile.sh
