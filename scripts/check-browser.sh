@@ -56,12 +56,7 @@ add_user adam "Adam Hale" "secret-adam-1" admin
 
 "$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --no-sync >"$work/serve.log" 2>&1 &
 pids+=($!)
-port=""
-for _ in $(seq 1 200); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/serve.log" | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && break
-    sleep 0.05
-done
+port=$(served_port "$work/serve.log")
 [ -n "$port" ] || { cat "$work/serve.log"; die "mes serve did not start"; }
 "$mes" collect --database-url "$url" --mqtt-url "$MES_TEST_MQTT_URL" --client-id "mes-browser-$$" --spool "$work/spool" >"$work/collect.log" 2>&1 &
 pids+=($!)

@@ -118,12 +118,7 @@ mkdir -p "$work/public"
 echo "body { color: #333; }" > "$work/public/site.css"
 "$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --public "$work/public" --grace-period 5 >"$work/serve.log" 2>&1 &
 serve_pid=$!
-port=""
-for _ in $(seq 1 100); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/serve.log" | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && break
-    sleep 0.05
-done
+port=$(served_port "$work/serve.log")
 base_url="http://127.0.0.1:$port"
 expect "mes serve answers /health after checking the database" 0 "^ok$" -- curl -sS --fail "$base_url/health"
 expect "mes serve serves static files" 0 "color: #333" -- curl -sS --fail "$base_url/static/site.css"
@@ -238,12 +233,7 @@ if [ -n "${MES_TEST_MQTT_URL:-}" ]; then
     psql "$url" -X -q -c "INSERT INTO site (code, name, time_zone) VALUES ('S1', 'Plant 1', 'Europe/Berlin')" >/dev/null
     "$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --public "$work/public" >"$work/serve2.log" 2>&1 &
     serve_pid=$!
-    port=""
-    for _ in $(seq 1 100); do
-        port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/serve2.log" | grep -o '[0-9]*$' || true)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
+    port=$(served_port "$work/serve2.log")
     curl -sSN --max-time 20 "http://127.0.0.1:$port/events" >"$work/live.txt" 2>/dev/null &
     curl_pid=$!
     "$mes" collect --database-url "$url" --mqtt-url "$MES_TEST_MQTT_URL" --client-id "mes-cli-$$" \

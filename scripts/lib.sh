@@ -19,3 +19,15 @@ free_port() {
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+
+# Prints the port `mes serve` says it listens on in the log file $1, waiting up to 10 s for the
+# line; prints nothing if it never comes.
+served_port() {
+    local port=""
+    for _ in $(seq 1 200); do
+        port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$1" 2>/dev/null | grep -o '[0-9]*$' || true)
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    echo "$port"
+}
