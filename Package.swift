@@ -95,7 +95,7 @@ let package = Package(
         .target(name: "HTTPClient", swiftSettings: strictSettings),
         // The web application: the REST API now, the pages with the web-application issue.
         .target(
-            name: "Web", dependencies: ["Digest", "Domain", "HTTP", "JSON", "Postgres", "Services", "Templating", .product(name: "Logging", package: "swift-log")],
+            name: "Web", dependencies: ["Charts", "Digest", "Domain", "HTTP", "JSON", "Postgres", "Services", "Templating", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         // A deterministic plant for demos, tests and benchmarks (mes simulate).
         .target(name: "Simulation", dependencies: ["Domain"], swiftSettings: strictSettings),

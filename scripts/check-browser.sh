@@ -45,6 +45,7 @@ INSERT INTO work_order_operation (work_order_id, routing_operation_id, sequence,
     SELECT wo.id, ro.id, 10, 'Turning', ro.machine_id, 45 FROM work_order wo, routing_operation ro;
 INSERT INTO quality_characteristic (part_id, operation_sequence, code, name, nominal, lsl, usl, sampling_minutes)
     SELECT id, 10, 'BORE', 'Bore diameter', 25, 24.95, 25.05, 60 FROM part;
+INSERT INTO characteristic_limits (characteristic_id, effective_from, center, sigma) SELECT id, now() - interval '1 day', 25, 0.012 FROM quality_characteristic;
 INSERT INTO reason_code (kind, code, description) VALUES ('scrap', 'DIM', 'Out of tolerance'), ('rework', 'BURR', 'Burr');
 SQL
 add_user() { printf '%s\n%s\n' "$3" "${5:-}" | "$mes" user add --database-url "$url" "$1" --name "$2" --role "$4" ${5:+--badge 0412} >/dev/null || die "cannot add $1"; }

@@ -183,6 +183,30 @@ struct WebAppTests {
         }
     }
 
+    @Test func theSPCPage_drawsTheChart_marksAndExplainsEachSignal_andShowsCapability() throws {
+        try Self.withPlant { server in
+            let quality = QualityService(pool: server.pool)
+            let operation: [Int64] = try server.pool.withConnection { db in try db.query("SELECT id FROM work_order_operation").decode(Int64.self) }
+            let characteristic: [Int64] = try server.pool.withConnection { db in try db.query("SELECT id FROM quality_characteristic").decode(Int64.self) }
+            try quality.freezeLimits(
+                characteristicID: characteristic[0], center: 25, sigma: 0.01, effectiveFrom: Date().addingTimeInterval(-60), by: "quinn", reason: "Study")
+            for value in [25.001, 24.995, 25.004, 25.036, 25.002] {
+                _ = try quality.record(.init(target: .operation(operation[0]), characteristic: "BORE", values: [value], source: .api))
+            }
+            var browser = Browser(port: server.port)
+            _ = try browser.signIn("quinn", "secret-quinn", next: "/spc")
+            var page = try browser.get("/spc")
+            #expect(page.text.contains("/spc/\(characteristic[0])") && page.text.contains("⚠ 1"))
+            page = try browser.get("/spc/\(characteristic[0])")
+            #expect(page.status == 200)
+            #expect(page.text.contains("<svg") && page.text.contains("Individuals") && page.text.contains("Moving range"))
+            #expect(page.text.contains("<strong>N1</strong>: a point beyond a control limit (3 sigma)"))
+            #expect(page.text.contains("frozen limits (center 25.0, sigma 0.01)"))
+            #expect(page.text.contains("Cpk") && page.text.contains("LSL 24.95"))
+            #expect(try browser.get("/spc/424242").status == 404)
+        }
+    }
+
     /// Every page with every role: 403 exactly when the role is not among the route's.
     @Test func everyRoute_refusesEveryRoleItDoesNotName() throws {
         try Self.withPlant { server in

@@ -38,6 +38,22 @@ public enum SPCRule: String, Sendable, CaseIterable, Codable {
     public static let nelson: [SPCRule] = [.n1, .n2, .n3, .n4, .n5, .n6, .n7, .n8]
     /// The four Western Electric rules.
     public static let westernElectric: [SPCRule] = [.we1, .we2, .we3, .we4]
+
+    /// What the test saw, in words for the person at the chart (the run rules with their
+    /// default lengths).
+    public var explanation: String {
+        switch self {
+        case .n1, .we1: "a point beyond a control limit (3 sigma)"
+        case .n2: "9 points in a row on one side of the center line: the process mean has shifted"
+        case .n3: "6 points in a row steadily rising or falling: a trend (tool wear, drift)"
+        case .n4: "14 points in a row alternating up and down: over-adjustment or two alternating sources"
+        case .n5, .we2: "2 of 3 points in a row beyond 2 sigma on one side: an early shift"
+        case .n6, .we3: "4 of 5 points in a row beyond 1 sigma on one side: a small shift"
+        case .n7: "15 points in a row within 1 sigma: stratification, or limits that are too wide"
+        case .n8: "8 points in a row beyond 1 sigma on either side: a mixture of two processes"
+        case .we4: "8 points in a row on one side of the center line: the process mean has shifted"
+        }
+    }
 }
 
 /// The rules broken at one point, as a bit set: no allocation per point, so a million points

@@ -621,3 +621,100 @@ extension QualityService {
         }
     }
 }
+
+extension QualityService {
+    /// A characteristic's recent points on its control chart, judged against the limits in
+    /// effect now, with the capability of those points against the specification.
+    public struct ChartView: Sendable {
+        public var id: Int64
+        public var spec: CharacteristicSpec
+        /// I or X̄, and MR, R or S; nil while trial limits are being collected.
+        public var location: SPCSeries?
+        public var dispersion: SPCSeries?
+        /// Where the limits come from, in words.
+        public var limits: String
+        public var values: [Double]
+        public var measuredAt: [Date]
+        public var capability: ProcessCapability?
+    }
+
+    /// The chart of characteristic `id` over its last `points` subgroups.
+    public func chart(characteristicID id: Int64, points: Int = 100) throws -> ChartView {
+        try pool.withConnection { db in
+            guard let row = try db.query("""
+                SELECT p.code, c.operation_sequence, c.code, c.name, c.unit, c.nominal, c.lsl, c.usl, c.subgroup_size, c.sampling_minutes,
+                       c.chart, array_to_string(c.rules, ','), c.hold_on_signal
+                FROM quality_characteristic c JOIN part p ON p.id = c.part_id WHERE c.id = \(id)
+                """).decode((String, Int, String, String, String, Double?, Double?, Double?, Int, Int?, String, String, Bool).self).first
+            else { throw ProductionRuleError(.notFound, "there is no characteristic \(id)") }
+            let spec = CharacteristicSpec(
+                part: row.0, operationSequence: row.1, code: row.2, name: row.3, unit: row.4, nominal: row.5, lsl: row.6, usl: row.7, subgroupSize: row.8,
+                samplingMinutes: row.9, chart: LivePointCheck.Chart(rawValue: row.10) ?? .imr,
+                rules: row.11.split(separator: ",").compactMap { SPCRule(rawValue: String($0)) }, holdOnSignal: row.12)
+            let recent = try db.query("""
+                SELECT array_to_string(vals, ','), measured_at FROM (
+                    SELECT vals, measured_at, id FROM measurement WHERE characteristic_id = \(id) ORDER BY id DESC LIMIT \(points)) w ORDER BY id
+                """).decode((String, Date).self)
+            let subgroups = recent.map { $0.0.split(separator: ",").compactMap { Double(String($0)) } }
+            let frozen = try db.query("""
+                SELECT center, sigma, effective_from FROM characteristic_limits WHERE characteristic_id = \(id) AND effective_from <= \(clock())
+                ORDER BY effective_from DESC LIMIT 1
+                """).decode((Double, Double, Date).self).first
+            let estimation: SPCEstimation
+            let limits: String
+            if let frozen {
+                estimation = .known(center: frozen.0, sigma: frozen.1)
+                limits = "frozen limits (center \(frozen.0), sigma \(frozen.1)) in effect since \(frozen.2.ISO8601Format())"
+            } else {
+                let trial = try db.query("""
+                    SELECT array_to_string(vals, ',') FROM measurement WHERE characteristic_id = \(id) ORDER BY id LIMIT \(LivePointCheck.trialSubgroups)
+                    """).decode(String.self).map { $0.split(separator: ",").compactMap { Double(String($0)) } }
+                guard trial.count >= LivePointCheck.trialSubgroups, let check = try? LivePointCheck.judge(
+                    trial, chart: spec.chart, limits: .trial(trial), rules: SPCRuleEvaluator(rules: spec.rules))
+                else {
+                    return ChartView(
+                        id: id, spec: spec, location: nil, dispersion: nil,
+                        limits: "collecting trial limits: \(min(trial.count, LivePointCheck.trialSubgroups)) of \(LivePointCheck.trialSubgroups) subgroups",
+                        values: subgroups.flatMap { $0 }, measuredAt: recent.map(\.1), capability: nil)
+                }
+                let sigma = (check.ucl - check.center) / 3 * Double(spec.subgroupSize).squareRoot()
+                estimation = .known(center: check.center, sigma: sigma)
+                limits = "trial limits from the first \(LivePointCheck.trialSubgroups) subgroups"
+            }
+            let rules = SPCRuleEvaluator(rules: spec.rules)
+            var location: SPCSeries?
+            var dispersion: SPCSeries?
+            var sigmaWithin: Double?
+            if subgroups.count >= 2 {
+                switch spec.chart {
+                case .imr:
+                    let chart = try? IndividualsChart.compute(subgroups.map { $0[0] }, estimation: estimation, rules: rules)
+                    (location, dispersion, sigmaWithin) = (chart?.individuals, chart?.movingRange, chart?.sigmaWithin)
+                case .xbarR, .xbarS:
+                    let chart = try? SubgroupChart.compute(
+                        subgroups, dispersion: spec.chart == .xbarR ? .range : .standardDeviation, estimation: estimation, rules: rules)
+                    (location, dispersion, sigmaWithin) = (chart?.means, chart?.dispersion, chart?.sigmaWithin)
+                }
+            }
+            let values = subgroups.flatMap { $0 }
+            let capability = sigmaWithin.flatMap { try? ProcessCapability.compute(values: values, sigmaWithin: $0, lsl: spec.lsl, usl: spec.usl) }
+            return ChartView(
+                id: id, spec: spec, location: location, dispersion: dispersion, limits: limits, values: values, measuredAt: recent.map(\.1),
+                capability: capability)
+        }
+    }
+
+    /// Every active characteristic: id, part, operation, code, name, points recorded and open alarms.
+    public func characteristicList() throws -> [(id: Int64, part: String, operation: Int, code: String, name: String, points: Int, openAlarms: Int)] {
+        try pool.withConnection { db in
+            try db.query("""
+                SELECT c.id, p.code, c.operation_sequence, c.code, c.name,
+                       (SELECT count(*) FROM measurement m WHERE m.characteristic_id = c.id)::int,
+                       (SELECT count(*) FROM spc_alarm a WHERE a.characteristic_id = c.id AND a.acknowledged_at IS NULL)::int
+                FROM quality_characteristic c JOIN part p ON p.id = c.part_id WHERE c.active ORDER BY p.code, c.operation_sequence, c.code
+                """).decode((Int64, String, Int, String, String, Int, Int).self).map {
+                (id: $0.0, part: $0.1, operation: $0.2, code: $0.3, name: $0.4, points: $0.5, openAlarms: $0.6)
+            }
+        }
+    }
+}

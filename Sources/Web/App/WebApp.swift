@@ -61,6 +61,7 @@ public struct WebApp: Sendable {
         try registerTablet(&routes)
         try registerWall(&routes)
         try registerQuality(&routes)
+        try registerSPC(&routes)
         router = routes.router
         return routes.lines
     }
