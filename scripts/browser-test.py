@@ -156,6 +156,12 @@ try:
     shot(office, "audit")
     office.get(base + "/tablet/S1/M1")
     check("quality may not work a machine's tablet", "403" in text(office))
+    sign_out(office)
+    sign_in(office, "mia", "secret-mia-1")
+    office.get(base + "/plant/S1?range=week")
+    check("the manager's plant overview shows the KPIs and the lines", "Schedule attainment" in text(office) and "Line L1" in text(office),
+          text(office)[:300])
+    shot(office, "plant")
 finally:
     office.quit()
 

@@ -17,10 +17,24 @@ public final class PlantReadService: Sendable {
         self.clock = clock
     }
 
-    /// The plant's sites: code and name.
-    public func sites() throws -> [(code: String, name: String)] {
+    /// The plant's sites: code, name and IANA time zone.
+    public func sites() throws -> [(code: String, name: String, timeZone: String)] {
         try pool.withConnection { db in
-            try db.query("SELECT code, name FROM site ORDER BY code").decode((String, String).self).map { (code: $0.0, name: $0.1) }
+            try db.query("SELECT code, name, time_zone FROM site ORDER BY code").decode((String, String, String).self)
+                .map { (code: $0.0, name: $0.1, timeZone: $0.2) }
+        }
+    }
+
+    /// Parts reported at the site's operations in `[from, to)`: good, scrap and rework.
+    public func reported(site: String, from: Date, to: Date) throws -> (good: Double, scrap: Double, rework: Double) {
+        try pool.withConnection { db in
+            let row = try db.query("""
+                SELECT coalesce(sum(r.quantity) FILTER (WHERE r.kind = 'good'), 0)::float8, coalesce(sum(r.quantity) FILTER (WHERE r.kind = 'scrap'), 0)::float8,
+                       coalesce(sum(r.quantity) FILTER (WHERE r.kind = 'rework'), 0)::float8
+                FROM production_report r JOIN work_order_operation o ON o.id = r.operation_id JOIN work_order wo ON wo.id = o.work_order_id
+                JOIN site s ON s.id = wo.site_id WHERE s.code = \(site) AND r.reported_at >= \(from) AND r.reported_at < \(to)
+                """).decode((Double, Double, Double).self)[0]
+            return (row.0, row.1, row.2)
         }
     }
 

@@ -50,17 +50,7 @@ struct APIv1Tests {
                 INSERT INTO routing (part_id, name) SELECT id, 'P-1 routing' FROM part;
                 INSERT INTO routing_operation (routing_id, sequence, name, machine_id, ideal_cycle_seconds)
                     SELECT r.id, 10, 'Stamping', m.id, 1.0 FROM routing r, machine m;
-                INSERT INTO machine_state_interval (machine_id, started_at, ended_at, state)
-                    SELECT m.id, s, e, st FROM machine m, (VALUES
-                        ('2026-11-20 06:00+00'::timestamptz, '2026-11-20 09:00+00'::timestamptz, 'running'),
-                        ('2026-11-20 09:00+00', '2026-11-20 09:30+00', 'planned_stop'),
-                        ('2026-11-20 09:30+00', '2026-11-20 10:17+00', 'unplanned_stop'),
-                        ('2026-11-20 10:17+00', '2026-11-20 12:00+00', 'running'),
-                        ('2026-11-20 12:00+00', '2026-11-20 12:30+00', 'planned_stop'),
-                        ('2026-11-20 12:30+00', '2026-11-20 14:00+00', 'running')) AS x(s, e, st);
-                INSERT INTO production_count (machine_id, counted_at, counter, part, quantity)
-                    SELECT m.id, '2026-11-20 13:00+00', c, 'P-1', q FROM machine m, (VALUES ('total', 19271), ('reject', 423)) AS x(c, q);
-                """)
+                """ + OEEComExample.shiftSQL)
             try APIServer.with(url: url) { api in
                 let token = try api.token([.plantRead])
                 let (status, body) = try api.call("GET", "/api/v1/sites/S1/oee?from=2026-11-20T06:00:00Z&to=2026-11-20T14:00:00Z", token: token)

@@ -207,6 +207,34 @@ struct WebAppTests {
         }
     }
 
+    /// The oee.com worked example ("Calculate OEE": availability 88.81 %, performance 86.11 %,
+    /// quality 97.80 %, OEE 74.79 %) as one day's records, planned stops around the shift, read
+    /// on the plant overview for that day.
+    @Test func thePlantOverview_showsTheOEEComExampleForADay() throws {
+        try Self.withPlant { server in
+            try server.pool.withConnection { db in
+                try db.executeScript(unsafeSQL: """
+                    UPDATE routing_operation SET ideal_cycle_seconds = 1.0;
+                    INSERT INTO machine_state_interval (machine_id, started_at, ended_at, state)
+                        SELECT m.id, s, e, 'planned_stop' FROM machine m, (VALUES
+                            ('2026-11-20 00:00+00'::timestamptz, '2026-11-20 06:00+00'::timestamptz),
+                            ('2026-11-20 14:00+00', '2026-11-21 00:00+00')) AS x(s, e);
+                    """ + OEEComExample.shiftSQL)
+            }
+            var browser = Browser(port: server.port)
+            _ = try browser.signIn("mia", "secret-mia", next: "/")
+            let page = try browser.get("/plant/S1?from=2026-11-20&to=2026-11-20")
+            #expect(page.status == 200)
+            for (name, value) in [("OEE", "74.8 %"), ("Availability", "88.8 %"), ("Performance", "86.1 %"), ("Quality", "97.8 %")] {
+                #expect(page.text.contains(#"<span class="kpi-name">\#(name)</span> <strong class="kpi-value">\#(value)</strong>"#), "\(name)")
+            }
+            #expect(page.text.contains("18848 / 19271"))
+            #expect(page.text.contains("Breakdowns") && page.text.contains("Losses (hours)"))
+            #expect(try browser.get("/plant/S1?range=month").status == 400)
+            #expect(try browser.get("/plant/NOPE").status == 404)
+        }
+    }
+
     /// Every page with every role: 403 exactly when the role is not among the route's.
     @Test func everyRoute_refusesEveryRoleItDoesNotName() throws {
         try Self.withPlant { server in

@@ -100,20 +100,12 @@ public final class ShiftHandoverService: Sendable {
     /// and `spc_alarms` (raised in the shift, and how many are still unacknowledged).
     public func summary(site: String, from: Date, to: Date) throws -> JSONValue {
         let machines = try PlantReadService(pool: pool, clock: clock).oee(site: site, from: from, to: to)
-        var planned = 0.0, run = 0.0, ideal = 0.0, productive = 0.0, total = 0, good = 0
-        for machine in machines {
-            guard let r = machine.result else { continue }
-            planned += r.plannedProductionSeconds
-            run += r.runSeconds
-            ideal += r.idealSeconds
-            productive += r.fullyProductiveSeconds
-            total += r.totalCount
-            good += r.goodCount
-        }
-        func ratio(_ a: Double, _ b: Double) -> JSONValue { b > 0 ? .number(a / b) : .null }
+        let all = OEECalculator.Result.combining(machines.compactMap(\.result))
+        func ratio(_ value: Double, _ defined: Bool) -> JSONValue { defined ? .number(value) : .null }
         let oee: JSONValue = [
-            "availability": ratio(run, planned), "performance": ratio(ideal, run), "quality": ratio(Double(good), Double(total)),
-            "oee": ratio(productive, planned), "good": JSONValue(good), "total": JSONValue(total),
+            "availability": ratio(all.availability, all.plannedProductionSeconds > 0), "performance": ratio(all.performance, all.runSeconds > 0),
+            "quality": ratio(all.quality, all.totalCount > 0), "oee": ratio(all.oee, all.plannedProductionSeconds > 0),
+            "good": JSONValue(all.goodCount), "total": JSONValue(all.totalCount),
         ]
         return try pool.withConnection { db in
             let downtime = try db.query("""

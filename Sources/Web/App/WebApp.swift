@@ -62,6 +62,7 @@ public struct WebApp: Sendable {
         try registerWall(&routes)
         try registerQuality(&routes)
         try registerSPC(&routes)
+        try registerPlant(&routes)
         router = routes.router
         return routes.lines
     }

@@ -1,0 +1,109 @@
+import Charts
+import Domain
+import Foundation
+import HTTP
+import Services
+import Templating
+
+/// The plant overview for managers: KPIs for today, this week or chosen days (OEE and its
+/// three factors, WIP, scrap rate, schedule attainment), the loss Pareto, and the drill-down
+/// by line and machine.
+extension WebApp {
+    static let overviewReaders: Set<String> = ["manager", "supervisor", "admin"]
+
+    func registerPlant(_ routes: inout PageRoutes) throws {
+        let app = self
+        try page(&routes, "GET", "/plant/:site", roles: Self.overviewReaders) { page in
+            let site = try page.parameter("site")
+            guard let zoneName = try app.plant.sites().first(where: { $0.code == site })?.timeZone else {
+                throw HTTPError(.notFound, "There is no site \(site).")
+            }
+            let query = try page.request.query()
+            let (from, to, label) = try Self.window(query, zone: TimeZone(identifier: zoneName) ?? .gmt, now: Date())
+            let machines = try app.plant.oee(site: site, from: from, to: to)
+            let states = Dictionary(uniqueKeysWithValues: try app.plant.machineStates(site: site).map { ($0.machine, $0) })
+            let all = OEECalculator.Result.combining(machines.compactMap(\.result))
+            let parts = try app.plant.reported(site: site, from: from, to: to)
+            let wip = try app.production.workInProcess(site: site).reduce(0) { $0 + $1.quantity }
+            let days = try app.production.scheduleAttainment(site: site, from: from, to: to)
+            let planned = days.reduce(0) { $0 + $1.planned }
+            let produced = days.reduce(0) { $0 + $1.produced }
+            func percent(_ value: Double, _ defined: Bool) -> TemplateValue { defined ? .string(String(format: "%.1f %%", value * 100)) : "–" }
+            let losses = all.losses.inUnits(of: 3_600)
+            let pareto = ParetoSVG.render(title: "Losses (hours)", items: [
+                ("Breakdowns", losses.breakdowns), ("Setup", losses.setup), ("Idle", losses.idle), ("Small stops", losses.smallStops),
+                ("Speed", losses.speed), ("Rejects", losses.rejects), ("No data", losses.noData),
+            ], unit: "h")
+            var lines: [String: [PlantReadService.MachineOEE]] = [:]
+            for machine in machines { lines[states[machine.machine]?.line ?? "(no line)", default: []].append(machine) }
+            func row(_ name: String, _ result: OEECalculator.Result?, link: String?, flags: [String]) -> TemplateValue {
+                [
+                    "name": .string(name), "link": link.map(TemplateValue.string) ?? .null,
+                    "oee": percent(result?.oee ?? 0, (result?.plannedProductionSeconds ?? 0) > 0),
+                    "availability": percent(result?.availability ?? 0, (result?.plannedProductionSeconds ?? 0) > 0),
+                    "performance": percent(result?.performance ?? 0, (result?.runSeconds ?? 0) > 0),
+                    "quality": percent(result?.quality ?? 0, (result?.totalCount ?? 0) > 0),
+                    "counts": .string(result.map { "\($0.goodCount) / \($0.totalCount)" } ?? "–"),
+                    "flags": .string(flags.joined(separator: "; ")),
+                ]
+            }
+            return try app.render("plant", [
+                "title": .string("Plant \(site)"), "site": .string(site), "label": .string(label),
+                "from": .string(Self.day(from, zoneName)), "to": .string(Self.day(to.addingTimeInterval(-1), zoneName)),
+                "kpis": .list([
+                    ["name": "OEE", "value": percent(all.oee, all.plannedProductionSeconds > 0)],
+                    ["name": "Availability", "value": percent(all.availability, all.plannedProductionSeconds > 0)],
+                    ["name": "Performance", "value": percent(all.performance, all.runSeconds > 0)],
+                    ["name": "Quality", "value": percent(all.quality, all.totalCount > 0)],
+                    ["name": "WIP", "value": .string("\(Self.number(wip)) parts")],
+                    ["name": "Scrap rate", "value": percent(parts.scrap / max(1, parts.good + parts.scrap), parts.good + parts.scrap > 0)],
+                    ["name": "Schedule attainment", "value": percent(produced / max(planned, 1e-9), planned > 0)],
+                ]),
+                "pareto": .string(pareto),
+                "lines": .list(lines.keys.sorted().map { line in
+                    let members = lines[line] ?? []
+                    return [
+                        "total": row("Line \(line)", OEECalculator.Result.combining(members.compactMap(\.result)), link: nil, flags: []),
+                        "machines": .list(members.map { m in
+                            row(m.machine, m.result, link: "/wall/\(Self.percentEncoded(site))#tile-\(m.machine)",
+                                flags: (m.result?.flags ?? []) + (m.error.map { [$0] } ?? []) + m.partsWithoutIdealCycle.map { "no ideal cycle for \($0)" })
+                        }),
+                    ]
+                }),
+            ], session: page.session, request: page.request)
+        }
+    }
+
+    /// The window a query names: `range=today` (default) or `week` in the site's time zone, or
+    /// `from` and `to` days (YYYY-MM-DD, `to` included).
+    static func window(_ query: QueryParameters, zone: TimeZone, now: Date) throws -> (Date, Date, String) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        calendar.firstWeekday = 2
+        if let fromText = query["from"], let toText = query["to"], !fromText.isEmpty, !toText.isEmpty {
+            let parser = DateFormatter()
+            parser.locale = Locale(identifier: "en_US_POSIX")
+            parser.timeZone = zone
+            parser.dateFormat = "yyyy-MM-dd"
+            guard let from = parser.date(from: fromText), let last = parser.date(from: toText), last >= from,
+                let to = calendar.date(byAdding: .day, value: 1, to: last)
+            else { throw HTTPError(.badRequest, "from and to must be days as YYYY-MM-DD, from not after to") }
+            return (from, to, "\(fromText) to \(toText)")
+        }
+        switch query["range"] ?? "today" {
+        case "today": return (calendar.startOfDay(for: now), now, "today")
+        case "week":
+            let start = calendar.dateInterval(of: .weekOfYear, for: now)?.start ?? calendar.startOfDay(for: now)
+            return (start, now, "this week")
+        case let other: throw HTTPError(.badRequest, "range must be today or week, not '\(other)'")
+        }
+    }
+
+    static func day(_ date: Date, _ zone: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: zone)
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: date)
+    }
+}
