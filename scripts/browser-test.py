@@ -162,6 +162,9 @@ try:
     check("the manager's plant overview shows the KPIs and the lines", "Schedule attainment" in text(office) and "Line L1" in text(office),
           text(office)[:300])
     shot(office, "plant")
+    office.get(base + "/machines/S1/M2")
+    check("the machine page shows the stop from MQTT, waiting for a reason", "Stops without a reason" in text(office), text(office)[:300])
+    shot(office, "machine")
 finally:
     office.quit()
 

@@ -480,19 +480,34 @@ public struct MachineDataError: Error, Sendable, Equatable, CustomStringConverti
 extension MachineDataService {
     /// Gives a stop (or any interval) its reason, as a supervisor or operator classifies it.
     /// The reason is marked as the user's, and a machine's later report never overwrites it.
-    /// When the interval is the machine's current one, its live status changes too.
-    public func classify(intervalID: Int64, reason: String) throws {
+    /// When the interval is the machine's current one, its live status changes too (and the
+    /// wall screens hear of it). The change is audited as `by`'s.
+    public func classify(intervalID: Int64, reason: String, by actor: String = "system") throws {
         let reason = reason.trimmingWhitespace()
         guard !reason.isEmpty else { throw MachineDataError("a reason cannot be empty") }
         try pool.transaction { db in
+            let before = try AuditTrail.snapshot("machine_state_interval", id: intervalID, db)
             let updated = try db.query("""
                 UPDATE machine_state_interval SET reason = \(reason), reason_source = 'user'
                 WHERE id = \(intervalID) RETURNING machine_id, ended_at IS NULL
                 """).decode((Int64, Bool).self)
             guard let (machineID, isOpen) = updated.first else { throw MachineDataError("state interval \(intervalID) does not exist") }
+            try AuditTrail.record("stop.classified", entity: "machine_state_interval", id: String(intervalID), actor: actor, at: Date(), reason: reason,
+                                  before: before, after: try AuditTrail.snapshot("machine_state_interval", id: intervalID, db), db)
             if isOpen {
                 try db.execute("UPDATE machine_status SET reason = \(reason), updated_at = now() WHERE machine_id = \(machineID)")
+                try notify(try currentStatus(machineID, db), db)
             }
+        }
+    }
+
+    /// A machine's status row as the wall screen gets it.
+    func currentStatus(_ machineID: Int64, _ db: PGConnection) throws -> [MachineStatus] {
+        try db.query("""
+            SELECT s.code, m.code, st.state, st.reason, (extract(epoch FROM st.since) * 1000)::bigint
+            FROM machine_status st JOIN machine m ON m.id = st.machine_id JOIN site s ON s.id = m.site_id WHERE st.machine_id = \(machineID)
+            """).decode((String, String, String, String?, Int64).self).compactMap { row in
+            MachineState(rawValue: row.2).map { MachineStatus(site: row.0, machine: row.1, state: $0, reason: row.3, since: row.4) }
         }
     }
 
@@ -500,7 +515,7 @@ extension MachineDataService {
     /// breakdown and then a wait for the technician becomes two stops, each classifiable.
     /// Returns the id of the second part, which keeps the state and starts without a reason.
     @discardableResult
-    public func split(intervalID: Int64, at time: Date) throws -> Int64 {
+    public func split(intervalID: Int64, at time: Date, by actor: String = "system") throws -> Int64 {
         try pool.transaction { db in
             let rows = try db.query("""
                 SELECT machine_id, started_at, ended_at, state FROM machine_state_interval WHERE id = \(intervalID) FOR UPDATE
@@ -517,7 +532,10 @@ extension MachineDataService {
                 """).decode(Int64.self)
             if end == nil {
                 try db.execute("UPDATE machine_status SET reason = NULL, since = \(time), updated_at = now() WHERE machine_id = \(machineID)")
+                try notify(try currentStatus(machineID, db), db)
             }
+            try AuditTrail.record("stop.split", entity: "machine_state_interval", id: String(intervalID), actor: actor, at: Date(),
+                                  after: #"{"second": \#(second[0]), "at": "\#(time.ISO8601Format())"}"#, db)
             return second[0]
         }
     }

@@ -17,6 +17,32 @@ public final class PlantReadService: Sendable {
         self.clock = clock
     }
 
+    /// One stretch of a machine's time line.
+    public struct TimelineEntry: Sendable, Equatable {
+        public var id: Int64
+        public var start: Date
+        /// nil while it lasts.
+        public var end: Date?
+        public var state: String
+        public var reason: String?
+    }
+
+    /// A machine's state intervals overlapping `[from, to)`, in order.
+    public func timeline(site: String, machine: String, from: Date, to: Date) throws -> [TimelineEntry] {
+        try pool.withConnection { db in
+            guard let machineID = try db.query("""
+                SELECT m.id FROM machine m JOIN site s ON s.id = m.site_id WHERE s.code = \(site) AND m.code = \(machine)
+                """).decode(Int64.self).first
+            else { throw ProductionRuleError(.notFound, "there is no machine \(machine) at site \(site)") }
+            return try db.query("""
+                SELECT id, started_at, ended_at, state, reason FROM machine_state_interval
+                WHERE machine_id = \(machineID) AND started_at < \(to) AND coalesce(ended_at, \(to)) > \(from) ORDER BY started_at
+                """).decode((Int64, Date, Date?, String, String?).self).map {
+                TimelineEntry(id: $0.0, start: $0.1, end: $0.2, state: $0.3, reason: $0.4)
+            }
+        }
+    }
+
     /// The plant's sites: code, name and IANA time zone.
     public func sites() throws -> [(code: String, name: String, timeZone: String)] {
         try pool.withConnection { db in
@@ -74,14 +100,15 @@ public final class PlantReadService: Sendable {
         public var partsWithoutIdealCycle: [String]
     }
 
-    /// OEE of every active machine of `site` over `[from, to)`; the part of the window after
+    /// OEE of every active machine of `site` (or only of `machine`) over `[from, to)`; the part of the window after
     /// now is left out.
-    public func oee(site: String, from: Date, to: Date) throws -> [MachineOEE] {
+    public func oee(site: String, from: Date, to: Date, machine only: String? = nil) throws -> [MachineOEE] {
         let end = min(to, clock())
         guard end > from else { throw ProductionRuleError(.invalidInput, "the window must end after it starts, and start before now") }
         return try pool.withConnection { db in
             let machines = try db.query("""
-                SELECT m.id, m.code FROM machine m JOIN site s ON s.id = m.site_id WHERE s.code = \(site) AND m.active ORDER BY m.code
+                SELECT m.id, m.code FROM machine m JOIN site s ON s.id = m.site_id
+                WHERE s.code = \(site) AND m.active AND (\(only)::text IS NULL OR m.code = \(only)) ORDER BY m.code
                 """).decode((Int64, String).self)
             let siteExists = try db.query("SELECT 1 FROM site WHERE code = \(site)").rowCount > 0
             guard siteExists else {

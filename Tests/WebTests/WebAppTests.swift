@@ -235,6 +235,38 @@ struct WebAppTests {
         }
     }
 
+    @Test func theMachinePage_drawsTheShift_andStopsAreClassifiedAndSplit() throws {
+        try Self.withPlant { server in
+            let stop: [Int64] = try server.pool.withConnection { db in
+                try db.execute("""
+                    INSERT INTO machine_state_interval (machine_id, started_at, ended_at, state)
+                    SELECT id, now() - interval '50 minutes', now() - interval '30 minutes', 'running' FROM machine
+                    """)
+                return try db.query("""
+                    INSERT INTO machine_state_interval (machine_id, started_at, ended_at, state)
+                    SELECT id, now() - interval '30 minutes', now() - interval '10 minutes', 'unplanned_stop' FROM machine RETURNING id
+                    """).decode(Int64.self)
+            }
+            var browser = Browser(port: server.port)
+            _ = try browser.signIn("sue", "secret-sue", next: "/")
+            var page = try browser.get("/machines/S1/M1")
+            #expect(page.status == 200)
+            #expect(page.text.contains("States, today") && page.text.contains(#"class="state-unplanned_stop""#) && page.text.contains("Down"))
+            #expect(page.text.contains("Stops without a reason") && page.text.contains("Downtime by reason (minutes)"))
+            page = try browser.post("/machines/S1/M1/stops/\(stop[0])/split", ["at": "yesterday"])
+            #expect(page.status == 422)
+            page = try browser.post("/machines/S1/M1/stops/\(stop[0])/classify", ["reason": "Coolant pump"])
+            #expect(page.status == 303)
+            page = try browser.get("/machines/S1/M1")
+            #expect(!page.text.contains("Stops without a reason") && page.text.contains("Coolant pump"))
+            let audited = try server.pool.withConnection { db in
+                try db.query("SELECT actor, reason FROM audit_log WHERE action = 'stop.classified'").decode((String, String).self)
+            }
+            #expect(audited.map(\.0) == ["sue"] && audited.map(\.1) == ["Coolant pump"])
+            #expect(try browser.get("/machines/S1/NOPE").status == 404)
+        }
+    }
+
     /// Every page with every role: 403 exactly when the role is not among the route's.
     @Test func everyRoute_refusesEveryRoleItDoesNotName() throws {
         try Self.withPlant { server in

@@ -165,6 +165,20 @@ extension ProductionService {
 }
 
 extension ProductionService {
+    /// The shift of `site` running at `moment`, or nil between shifts; `notFound` when the site
+    /// has no shift patterns.
+    public func shift(site: String, at moment: Date) throws -> ShiftInstance? {
+        try pool.withConnection { db in
+            let (_, calendar) = try Self.shiftCalendar(site: site, db)
+            let around = moment.timeIntervalSince1970
+            do {
+                return try calendar.shifts(from: around - 86_400, to: around + 86_400).first { $0.start <= around && around < $0.end }
+            } catch {
+                throw ProductionRuleError(.invalidInput, String(describing: error))
+            }
+        }
+    }
+
     /// A site's id and its shift calendar (its `shift_pattern`s in its time zone).
     static func shiftCalendar(site: String, _ db: PGConnection) throws -> (siteID: Int64, calendar: ShiftCalendar) {
         guard let (siteID, zoneName) = try db.query("SELECT id, time_zone FROM site WHERE code = \(site)").decode((Int64, String).self).first else {

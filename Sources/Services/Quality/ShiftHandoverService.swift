@@ -49,17 +49,8 @@ public final class ShiftHandoverService: Sendable {
     public func prepare(site: String, at moment: Date? = nil, notes: String, checklist: [CheckItem], by username: String) throws -> Int64 {
         let now = clock()
         let at = moment ?? now
-        let shift: ShiftInstance = try pool.withConnection { db in
-            let (_, calendar) = try ProductionService.shiftCalendar(site: site, db)
-            let around = at.timeIntervalSince1970
-            let shifts: [ShiftInstance]
-            do { shifts = try calendar.shifts(from: around - 86_400, to: around + 86_400) } catch {
-                throw ProductionRuleError(.invalidInput, String(describing: error))
-            }
-            guard let shift = shifts.first(where: { $0.start <= around && around < $0.end }) else {
-                throw ProductionRuleError(.notFound, "no shift of \(site) runs at \(at.ISO8601Format())")
-            }
-            return shift
+        guard let shift = try ProductionService(pool: pool, clock: clock).shift(site: site, at: at) else {
+            throw ProductionRuleError(.notFound, "no shift of \(site) runs at \(at.ISO8601Format())")
         }
         let start = Date(timeIntervalSince1970: shift.start)
         let end = Date(timeIntervalSince1970: shift.end)

@@ -65,7 +65,7 @@ extension WebApp {
                     return [
                         "total": row("Line \(line)", OEECalculator.Result.combining(members.compactMap(\.result)), link: nil, flags: []),
                         "machines": .list(members.map { m in
-                            row(m.machine, m.result, link: "/wall/\(Self.percentEncoded(site))#tile-\(m.machine)",
+                            row(m.machine, m.result, link: "/machines/\(Self.percentEncoded(site))/\(Self.percentEncoded(m.machine))",
                                 flags: (m.result?.flags ?? []) + (m.error.map { [$0] } ?? []) + m.partsWithoutIdealCycle.map { "no ideal cycle for \($0)" })
                         }),
                     ]

@@ -63,6 +63,7 @@ public struct WebApp: Sendable {
         try registerQuality(&routes)
         try registerSPC(&routes)
         try registerPlant(&routes)
+        try registerMachine(&routes)
         router = routes.router
         return routes.lines
     }
