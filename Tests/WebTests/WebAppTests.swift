@@ -267,6 +267,27 @@ struct WebAppTests {
         }
     }
 
+    @Test func theWIPBoard_showsEachOperationWithItsAge_andSupervisorsDispatch() throws {
+        try Self.withPlant { server in
+            var browser = Browser(port: server.port)
+            _ = try browser.signIn("sue", "secret-sue", next: "/")
+            var page = try browser.get("/wip/S1")
+            #expect(page.status == 200 && page.text.contains("WO-1") && page.text.contains("age fresh"))
+            let operation = try #require(page.first(#"action="/wip/operations/(\d+)/dispatch""#))
+            page = try browser.post("/wip/operations/\(operation)/dispatch", ["machine": "M9", "back": "/wip/S1"])
+            #expect(page.status == 404 && page.text.contains("There is no active machine M9"))
+            page = try browser.post("/wip/operations/\(operation)/dispatch", ["machine": "M1", "operator": "ana", "back": "/wip/S1"])
+            #expect(page.status == 303 && page.location?.hasPrefix("/wip/S1?notice=Dispatched") == true)
+            page = try browser.get("/wip/S1")
+            #expect(page.text.contains("M1 · ana"))
+            var manager = Browser(port: server.port)
+            _ = try manager.signIn("mia", "secret-mia", next: "/")
+            page = try manager.get("/wip/S1")
+            #expect(page.status == 200 && !page.text.contains("/dispatch"))
+            #expect(try manager.get("/wip/NOPE").status == 404)
+        }
+    }
+
     /// Every page with every role: 403 exactly when the role is not among the route's.
     @Test func everyRoute_refusesEveryRoleItDoesNotName() throws {
         try Self.withPlant { server in

@@ -273,3 +273,59 @@ extension ProductionService {
         }
     }
 }
+
+/// One operation on the WIP board: an open work order's operation, its state and how long the
+/// parts have waited or worked there.
+public struct WIPBoardCell: Sendable, Equatable {
+    public var operationID: Int64
+    public var workOrder: String
+    public var part: String
+    public var due: Date?
+    public var sequence: Int
+    public var name: String
+    public var state: OperationState
+    public var machine: String?
+    public var operatorName: String?
+    public var good: Double
+    public var planned: Double
+    /// Seconds since the operation started, or since the parts reached it (the previous
+    /// operation's end, or the order's release).
+    public var ageSeconds: Double
+}
+
+extension ProductionService {
+    /// Every operation of the site's released and started orders, by order then sequence.
+    public func wipBoard(site: String) throws -> [WIPBoardCell] {
+        try pool.withConnection { db in
+            let now = clock()
+            return try db.query("""
+                SELECT o.id, wo.number, p.code, wo.due_at, o.sequence, o.name, o.state, m.code, u.username, o.quantity_good::float8,
+                       wo.quantity_planned::float8,
+                       extract(epoch FROM \(now) - coalesce(o.started_at,
+                           (SELECT max(x.ended_at) FROM work_order_operation x WHERE x.work_order_id = o.work_order_id AND x.sequence < o.sequence),
+                           wo.released_at, wo.created_at))::float8
+                FROM work_order_operation o JOIN work_order wo ON wo.id = o.work_order_id JOIN part p ON p.id = wo.part_id JOIN site s ON s.id = wo.site_id
+                LEFT JOIN machine m ON m.id = o.machine_id LEFT JOIN app_user u ON u.id = o.operator_id
+                WHERE s.code = \(site) AND wo.state IN ('released', 'in_progress')
+                ORDER BY wo.due_at NULLS LAST, wo.number, o.sequence LIMIT 2000
+                """).decode((Int64, String, String, Date?, Int, String, String, String?, String?, Double, Double, Double).self).map {
+                WIPBoardCell(
+                    operationID: $0.0, workOrder: $0.1, part: $0.2, due: $0.3, sequence: $0.4, name: $0.5, state: OperationState(rawValue: $0.6) ?? .queued,
+                    machine: $0.7, operatorName: $0.8, good: $0.9, planned: $0.10, ageSeconds: max(0, $0.11))
+            }
+        }
+    }
+
+    /// The site's active machines and the people with the operator role, for the dispatch form.
+    public func dispatchChoices(site: String) throws -> (machines: [String], operators: [String]) {
+        try pool.withConnection { db in
+            let machines = try db.query("""
+                SELECT m.code FROM machine m JOIN site s ON s.id = m.site_id WHERE s.code = \(site) AND m.active ORDER BY m.code
+                """).decode(String.self)
+            let operators = try db.query("""
+                SELECT u.username FROM app_user u JOIN user_role r ON r.user_id = u.id AND r.role_code = 'operator' WHERE u.active ORDER BY u.username
+                """).decode(String.self)
+            return (machines, operators)
+        }
+    }
+}

@@ -64,6 +64,7 @@ public struct WebApp: Sendable {
         try registerSPC(&routes)
         try registerPlant(&routes)
         try registerMachine(&routes)
+        try registerWIP(&routes)
         router = routes.router
         return routes.lines
     }
