@@ -43,6 +43,30 @@ public final class PlantReadService: Sendable {
         }
     }
 
+    /// A message that could not be used, and why.
+    public struct DeadLetterView: Sendable, Equatable {
+        public var id: Int64
+        public var receivedAt: Date
+        public var source: String
+        public var topic: String
+        /// The payload as text (bytes that are not UTF-8 shown as replacement characters), cut at 500 bytes.
+        public var payload: String
+        public var payloadBytes: Int
+        public var reason: String
+    }
+
+    /// The newest dead letters first.
+    public func deadLetters(limit: Int = 200) throws -> [DeadLetterView] {
+        try pool.withConnection { db in
+            try db.query("""
+                SELECT id, received_at, source, topic, substring(payload FROM 1 FOR 500), octet_length(payload), reason
+                FROM dead_letter ORDER BY id DESC LIMIT \(limit)
+                """).decode((Int64, Date, String, String, [UInt8], Int, String).self).map {
+                DeadLetterView(id: $0.0, receivedAt: $0.1, source: $0.2, topic: $0.3, payload: String(decoding: $0.4, as: UTF8.self), payloadBytes: $0.5, reason: $0.6)
+            }
+        }
+    }
+
     /// The plant's sites: code, name and IANA time zone.
     public func sites() throws -> [(code: String, name: String, timeZone: String)] {
         try pool.withConnection { db in

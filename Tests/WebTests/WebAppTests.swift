@@ -288,6 +288,53 @@ struct WebAppTests {
         }
     }
 
+    @Test func plantIT_readsTheLedgerAndTheDeadLetters_andReplaysADeadEntry() throws {
+        try Self.withPlant { server in
+            try server.pool.withConnection { db in
+                try db.executeScript(unsafeSQL: """
+                    INSERT INTO erp_outbox (idempotency_key, stream, kind, payload, state, attempts, last_error)
+                        VALUES ('order:1', 'work_order:WO-1', 'order_done', '{}', 'dead', 8, 'production 7 is cancelled in the ERP');
+                    INSERT INTO dead_letter (topic, payload, reason) VALUES ('mes/S1/A1/L1/M1/state', '<script>x</script>'::bytea, 'payload is not valid JSON');
+                    """)
+            }
+            var browser = Browser(port: server.port)
+            _ = try browser.signIn("adam", "secret-adam", next: "/")
+            var page = try browser.get("/erp?state=dead")
+            #expect(page.text.contains("production 7 is cancelled in the ERP") && page.text.contains("Replay"))
+            let entry = try #require(page.first(#"action="/erp/(\d+)/replay""#))
+            #expect(try browser.post("/erp/\(entry)/replay", [:]).status == 303)
+            #expect(try browser.post("/erp/\(entry)/replay", [:]).status == 409)
+            #expect(try browser.get("/erp?state=lost").status == 400)
+            page = try browser.get("/dead-letters")
+            #expect(page.text.contains("payload is not valid JSON") && page.text.contains("&lt;script&gt;x&lt;/script&gt;") && !page.text.contains("<script>x"))
+        }
+    }
+
+    @Test func theShiftHandover_isPrepared_andSignedByTheOutgoingThenAnotherIncomingSupervisor() throws {
+        try Self.withPlant { server in
+            try server.pool.withConnection { db in
+                try db.execute("INSERT INTO shift_pattern (site_id, name, start_minute, end_minute, weekdays) SELECT id, 'Day', 0, 1439, '1234567' FROM site")
+            }
+            try SessionService(pool: server.pool).addUser(
+                username: "sam", displayName: "Sam", roles: ["supervisor"], password: "secret-sam", iterations: 1_000, by: "test")
+            var outgoing = Browser(port: server.port)
+            _ = try outgoing.signIn("sue", "secret-sue", next: "/")
+            var page = try outgoing.post("/handover/S1/prepare", ["notes": "Spindle **M1** noisy.", "checklist": "5S walk\nGauges back", "done": "5S walk"])
+            #expect(page.status == 303)
+            page = try outgoing.get(page.location!)
+            #expect(page.text.contains("<strong>M1</strong>") && page.text.contains("☑ 5S walk") && page.text.contains("☐ Gauges back"))
+            let id = try #require(page.first(#"action="/handover/S1/(\d+)/sign""#))
+            #expect(try outgoing.post("/handover/S1/\(id)/sign", ["meaning": "performed", "password": "nope"]).status == 403)
+            #expect(try outgoing.post("/handover/S1/\(id)/sign", ["meaning": "performed", "password": "secret-sue"]).status == 303)
+            #expect(try outgoing.post("/handover/S1/\(id)/sign", ["meaning": "reviewed", "password": "secret-sue"]).status == 403)
+            var incoming = Browser(port: server.port)
+            _ = try incoming.signIn("sam", "secret-sam", next: "/")
+            #expect(try incoming.post("/handover/S1/\(id)/sign", ["meaning": "reviewed", "password": "secret-sam"]).status == 303)
+            page = try incoming.get("/handover/S1?id=\(id)")
+            #expect(page.text.contains("Sue, performed") && page.text.contains("Sam, reviewed") && !page.text.contains("/sign\""))
+        }
+    }
+
     /// Every page with every role: 403 exactly when the role is not among the route's.
     @Test func everyRoute_refusesEveryRoleItDoesNotName() throws {
         try Self.withPlant { server in

@@ -157,6 +157,17 @@ public final class ShiftHandoverService: Sendable {
         }
     }
 
+    /// The site's latest handovers, newest first: id, shift, start, and how many signatures.
+    public func latest(site: String, limit: Int = 20) throws -> [(id: Int64, shift: String, start: Date, signatures: Int)] {
+        try pool.withConnection { db in
+            try db.query("""
+                SELECT h.id, h.shift_name, h.shift_start,
+                       (SELECT count(*) FROM e_signature e WHERE e.entity = 'shift_handover' AND e.entity_id = h.id::text)::int
+                FROM shift_handover h JOIN site s ON s.id = h.site_id WHERE s.code = \(site) ORDER BY h.shift_start DESC LIMIT \(limit)
+                """).decode((Int64, String, Date, Int).self).map { (id: $0.0, shift: $0.1, start: $0.2, signatures: $0.3) }
+        }
+    }
+
     /// A handover with its summary, rendered notes and signatures.
     public func handover(_ id: Int64) throws -> Handover {
         try pool.withConnection { db in

@@ -65,6 +65,7 @@ public struct WebApp: Sendable {
         try registerPlant(&routes)
         try registerMachine(&routes)
         try registerWIP(&routes)
+        try registerAdmin(&routes)
         router = routes.router
         return routes.lines
     }
