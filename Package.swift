@@ -139,7 +139,8 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Domain", "Collector", "Services"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(
-            name: "WebTests", dependencies: ["Web", "Webhooks", "Digest", "HTTP", "HTTPClient", "Services", "Domain", "Postgres", "JSON", "TestSupport"], swiftSettings: strictSettings),
+            name: "WebTests", dependencies: ["Web", "Webhooks", "Digest", "HTTP", "HTTPClient", "Services", "Domain", "Postgres", "JSON", "Templating", "TestSupport"],
+            exclude: ["Snapshots"], swiftSettings: strictSettings),
         .testTarget(name: "DigestTests", dependencies: ["Digest"], swiftSettings: strictSettings),
         .testTarget(name: "PasswordsTests", dependencies: ["Passwords", "Digest"], swiftSettings: strictSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: strictSettings),

@@ -42,7 +42,10 @@
   }
   function connect() {
     var source = new EventSource("/events");
-    source.addEventListener("open", function () { live.textContent = "Live."; });
+    var lost = false;
+    // Back after a network loss or a server restart: what changed meanwhile is not known,
+    // so the page starts afresh from the server's state.
+    source.addEventListener("open", function () { if (lost) { location.reload(); } else { live.textContent = "Live."; } });
     source.addEventListener("update", function (event) {
       var data;
       try { data = JSON.parse(event.data); } catch (e) { return; }
@@ -52,7 +55,7 @@
     // The server says updates were missed (its database link came back): start afresh.
     source.addEventListener("reload", function () { location.reload(); });
     source.addEventListener("shutdown", function () { live.textContent = "Server restarting…"; });
-    source.onerror = function () { live.textContent = "Reconnecting…"; };
+    source.onerror = function () { lost = true; live.textContent = "Reconnecting…"; };
   }
   setInterval(tick, 30000);
   connect();
