@@ -138,31 +138,39 @@ public final class PlantReadService: Sendable {
             guard siteExists else {
                 throw ProductionRuleError(.notFound, "there is no site \(site)")
             }
+            // Three queries for the whole site, however many machines: whole intervals (the
+            // calculator clips them, and judges small stops by their whole length) and counts
+            // by part with the part's ideal cycle on that machine.
+            let ids = machines.map { String($0.0) }.joined(separator: ",")
+            var intervals: [Int64: [StateInterval]] = [:]
+            for row in try db.query("""
+                SELECT machine_id, extract(epoch FROM started_at)::float8, extract(epoch FROM coalesce(ended_at, \(end)))::float8, state, reason
+                FROM machine_state_interval WHERE machine_id = ANY (string_to_array(\(ids), ',')::bigint[])
+                  AND started_at < \(end) AND coalesce(ended_at, \(end)) > \(from) AND coalesce(ended_at, \(end)) > started_at
+                ORDER BY machine_id, started_at
+                """).decode((Int64, Double, Double, String, String?).self) {
+                if let state = MachineState(rawValue: row.3) { intervals[row.0, default: []].append(StateInterval(start: row.1, end: row.2, state: state, reason: row.4)) }
+            }
+            var counted: [Int64: [(String, Double?, Int64, Int64, Int64, Int64)]] = [:]
+            for row in try db.query("""
+                SELECT c.machine_id, coalesce(c.part, ''),
+                       (SELECT min(ro.ideal_cycle_seconds)::float8 FROM routing_operation ro JOIN routing r ON r.id = ro.routing_id
+                        JOIN part p ON p.id = r.part_id WHERE ro.machine_id = c.machine_id AND p.code = c.part),
+                       coalesce(sum(quantity) FILTER (WHERE counter = 'total'), 0)::int8,
+                       coalesce(sum(quantity) FILTER (WHERE counter = 'good'), 0)::int8,
+                       coalesce(sum(quantity) FILTER (WHERE counter = 'reject'), 0)::int8,
+                       count(*) FILTER (WHERE counter_reset)::int8
+                FROM production_count c WHERE c.machine_id = ANY (string_to_array(\(ids), ',')::bigint[])
+                  AND c.counted_at >= \(from) AND c.counted_at < \(end)
+                GROUP BY c.machine_id, c.part ORDER BY 1, 2
+                """).decode((Int64, String, Double?, Int64, Int64, Int64, Int64).self) {
+                counted[row.0, default: []].append((row.1, row.2, row.3, row.4, row.5, row.6))
+            }
             var results: [MachineOEE] = []
             for (id, code) in machines {
-                // Whole intervals: the calculator clips them, and judges small stops by their whole length.
-                let intervals = try db.query("""
-                    SELECT extract(epoch FROM started_at)::float8, extract(epoch FROM coalesce(ended_at, \(end)))::float8, state, reason
-                    FROM machine_state_interval WHERE machine_id = \(id) AND started_at < \(end) AND coalesce(ended_at, \(end)) > \(from)
-                      AND coalesce(ended_at, \(end)) > started_at
-                    ORDER BY started_at
-                    """).decode((Double, Double, String, String?).self).compactMap { row -> StateInterval? in
-                    MachineState(rawValue: row.2).map { StateInterval(start: row.0, end: row.1, state: $0, reason: row.3) }
-                }
-                let counted = try db.query("""
-                    SELECT coalesce(c.part, ''),
-                           (SELECT min(ro.ideal_cycle_seconds)::float8 FROM routing_operation ro JOIN routing r ON r.id = ro.routing_id
-                            JOIN part p ON p.id = r.part_id WHERE ro.machine_id = \(id) AND p.code = c.part),
-                           coalesce(sum(quantity) FILTER (WHERE counter = 'total'), 0)::int8,
-                           coalesce(sum(quantity) FILTER (WHERE counter = 'good'), 0)::int8,
-                           coalesce(sum(quantity) FILTER (WHERE counter = 'reject'), 0)::int8,
-                           count(*) FILTER (WHERE counter_reset)::int8
-                    FROM production_count c WHERE c.machine_id = \(id) AND c.counted_at >= \(from) AND c.counted_at < \(end)
-                    GROUP BY c.part ORDER BY 1
-                    """).decode((String, Double?, Int64, Int64, Int64, Int64).self)
                 var counts: [PartCount] = []
                 var missing: [String] = []
-                for (part, ideal, total, good, reject, resets) in counted {
+                for (part, ideal, total, good, reject, resets) in counted[id] ?? [] {
                     guard let ideal else {
                         missing.append(part.isEmpty ? "(no part)" : part)
                         continue
@@ -172,7 +180,7 @@ public final class PlantReadService: Sendable {
                 }
                 do {
                     let result = try OEECalculator().compute(
-                        windowStart: from.timeIntervalSince1970, windowEnd: end.timeIntervalSince1970, intervals: intervals, counts: counts)
+                        windowStart: from.timeIntervalSince1970, windowEnd: end.timeIntervalSince1970, intervals: intervals[id] ?? [], counts: counts)
                     results.append(MachineOEE(machine: code, result: result, error: nil, partsWithoutIdealCycle: missing))
                 } catch {
                     results.append(MachineOEE(machine: code, result: nil, error: String(describing: error), partsWithoutIdealCycle: missing))

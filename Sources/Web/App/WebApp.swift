@@ -121,7 +121,13 @@ public struct WebApp: Sendable {
                         throw HTTPError(.forbidden, "The form has expired or did not come from this site. Go back, reload the page and send it again.")
                     }
                 }
-                return try handler(PageRequest(request: request, context: context, session: session, form: form))
+                let started = ContinuousClock.now
+                var response = try handler(PageRequest(request: request, context: context, session: session, form: form))
+                // The page's own time (queries and rendering), for browsers' tools and scripts/bench-pages.
+                let elapsed = ContinuousClock.now - started
+                let milliseconds = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
+                response.headers.set("Server-Timing", "app;dur=\(String(format: "%.2f", milliseconds))")
+                return response
             } catch {
                 return app.errorPage(error, request: request)
             }
