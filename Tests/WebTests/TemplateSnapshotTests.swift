@@ -99,6 +99,23 @@ struct TemplateSnapshotTests {
         "dead-letters": ["title": "Dead letters",
                          "letters": [["id": "1", "at": "2026-11-23 08:00 UTC", "source": "mqtt", "topic": "mes/S1/A1/L1/M1/state", "payload": "<x>",
                                       "bytes": 3, "reason": "payload is not valid JSON"]]],
+        "instructions": [
+            "title": "Work instructions",
+            "versions": [["id": "1", "part": "P-1", "operation": 10, "version": 1, "title": "Clamp <it>", "state": "draft", "author": "quinn", "draft": true,
+                          "created": "2026-11-23 08:00 UTC"]],
+            "preview": ["id": "1", "title": "Clamp", "html": "<p>Chuck at <strong>40 bar</strong></p>", "draft": true, "body": "Chuck at **40 bar** <x>",
+                        "part": "P-1", "operation": 10],
+        ],
+        "characteristics": [
+            "title": "Characteristics",
+            "characteristics": [["id": "1", "part": "P-1", "operation": 10, "code": "BORE", "name": "Bore <x>", "points": 30]],
+            "rules": [["code": "N1", "explanation": "a point beyond a control limit (3 sigma)", "default": true]],
+        ],
+        "qualifications": [
+            "title": "Qualifications", "qualifications": [["code": "TURN-1", "description": "CNC turning <x>"]],
+            "requirements": [["part": "P-1", "operation": 10, "code": "TURN-1"]],
+            "grants": [["user": "ana", "code": "TURN-1", "from": "2026-01-01 00:00 UTC", "expires": "2026-11-01 00:00 UTC", "expired": true]],
+        ],
         "handover": [
             "title": "Shift handover — S1", "site": "S1", "handovers": [["id": "1", "shift": "Early", "start": "2026-11-23 06:00 UTC", "signatures": 1]],
             "current": ["id": "1", "shift": "Early", "start": "2026-11-23 06:00 UTC", "end": "2026-11-23 14:00 UTC", "notes": "<p>Spindle noisy.</p>",

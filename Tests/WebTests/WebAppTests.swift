@@ -335,6 +335,47 @@ struct WebAppTests {
         }
     }
 
+    @Test func qualityAuthors_instructionsWithPictures_characteristics_andQualifications() throws {
+        try Self.withPlant { server in
+            try SessionService(pool: server.pool).addUser(
+                username: "quentin", displayName: "Quentin", roles: ["quality"], password: "secret-quentin", iterations: 1_000, by: "test")
+            var author = Browser(port: server.port)
+            _ = try author.signIn("quinn", "secret-quinn", next: "/")
+            var page = try author.upload(
+                "/instructions/draft", ["part": "P-1", "operation": "10", "title": "Clamp the bar", "body": "Chuck at **40 bar**. <script>x</script>"],
+                file: ("picture", "chuck.png", "image/png", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 9, 9, 9]))
+            #expect(page.status == 303)
+            page = try author.get(page.location!)
+            let id = try #require(page.first(#"action="/instructions/(\d+)/release""#))
+            let picture = try #require(page.first(#"src="/attachments/([0-9a-f]{64})""#))
+            #expect(page.text.contains("<strong>40 bar</strong>") && !page.text.contains("<script>x"))
+            #expect(try author.post("/instructions/\(id)/release", ["password": "secret-quinn"]).status == 403)
+            var reviewer = Browser(port: server.port)
+            _ = try reviewer.signIn("quentin", "secret-quentin", next: "/")
+            #expect(try reviewer.post("/instructions/\(id)/release", ["password": "secret-quentin", "reason": "Checked"]).status == 303)
+            let image = try reviewer.send("GET", "/attachments/\(picture)")
+            #expect(image.status == 200)
+            #expect(try reviewer.get("/attachments/\(String(repeating: "0", count: 64))").status == 404)
+
+            page = try author.post("/characteristics", [
+                "part": "P-1", "operation": "10", "code": "OD", "name": "Outer diameter", "lsl": "39.9", "usl": "40.1", "chart": "xbar_r",
+                "subgroup_size": "5", "rule": "N1", "hold_on_signal": "on",
+            ])
+            #expect(page.status == 303)
+            page = try author.post("/characteristics", ["part": "P-1", "operation": "10", "code": "ID", "name": "Inner", "chart": "xbar_r", "subgroup_size": "1"])
+            #expect(page.status == 422)
+            page = try author.get("/characteristics")
+            #expect(page.text.contains("Outer diameter"))
+
+            #expect(try author.post("/qualifications", ["what": "define", "code": "TURN-1", "description": "CNC turning"]).status == 303)
+            #expect(try author.post("/qualifications", ["what": "require", "code": "TURN-1", "part": "P-1", "operation": "10"]).status == 303)
+            #expect(try author.post("/qualifications", ["what": "grant", "code": "TURN-1", "user": "ana", "until": "2020-01-01"]).status == 422)
+            #expect(try author.post("/qualifications", ["what": "grant", "code": "TURN-1", "user": "ana", "until": "2099-01-01"]).status == 303)
+            page = try author.get("/qualifications")
+            #expect(page.text.contains("P-1 operation 10 needs <strong>TURN-1</strong>") && page.text.contains("<td>ana</td><td>TURN-1</td>"))
+        }
+    }
+
     /// Every page with every role: 403 exactly when the role is not among the route's.
     @Test func everyRoute_refusesEveryRoleItDoesNotName() throws {
         try Self.withPlant { server in

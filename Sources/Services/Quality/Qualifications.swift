@@ -103,6 +103,28 @@ public final class QualificationService: Sendable {
         }
     }
 
+    /// Everything the qualifications page shows.
+    public struct Overview: Sendable {
+        public var qualifications: [(code: String, description: String)]
+        public var requirements: [(part: String, operation: Int, qualification: String)]
+        public var grants: [(username: String, qualification: String, from: Date, expires: Date)]
+    }
+
+    public func overview() throws -> Overview {
+        try pool.withConnection { db in
+            Overview(
+                qualifications: try db.query("SELECT code, description FROM qualification ORDER BY code").decode((String, String).self)
+                    .map { (code: $0.0, description: $0.1) },
+                requirements: try db.query("""
+                    SELECT p.code, q.operation_sequence, q.qualification_code FROM operation_qualification q JOIN part p ON p.id = q.part_id ORDER BY 1, 2, 3
+                    """).decode((String, Int, String).self).map { (part: $0.0, operation: $0.1, qualification: $0.2) },
+                grants: try db.query("""
+                    SELECT u.username, g.qualification_code, g.valid_from, g.expires_at FROM user_qualification g JOIN app_user u ON u.id = g.user_id
+                    ORDER BY u.username, g.qualification_code, g.expires_at DESC
+                    """).decode((String, String, Date, Date).self).map { (username: $0.0, qualification: $0.1, from: $0.2, expires: $0.3) })
+        }
+    }
+
     struct Missing {
         var code: String
         var expired: Date?

@@ -96,6 +96,32 @@ public final class WorkInstructionService: Sendable {
         }
     }
 
+    /// A version of an instruction as the authoring page lists it.
+    public struct Version: Sendable, Equatable {
+        public var id: Int64
+        public var part: String
+        public var operation: Int
+        public var version: Int
+        public var title: String
+        public var body: String
+        public var state: String
+        public var author: String
+        public var createdAt: Date
+    }
+
+    /// Every version, newest first (by part and operation).
+    public func versions(limit: Int = 300) throws -> [Version] {
+        try pool.withConnection { db in
+            try db.query("""
+                SELECT w.id, p.code, w.operation_sequence, w.version, w.title, w.body, w.state, u.username, w.created_at
+                FROM work_instruction w JOIN part p ON p.id = w.part_id JOIN app_user u ON u.id = w.author_id
+                ORDER BY p.code, w.operation_sequence, w.version DESC LIMIT \(limit)
+                """).decode((Int64, String, Int, Int, String, String, String, String, Date).self).map {
+                Version(id: $0.0, part: $0.1, operation: $0.2, version: $0.3, title: $0.4, body: $0.5, state: $0.6, author: $0.7, createdAt: $0.8)
+            }
+        }
+    }
+
     /// An instruction as the operator reads it.
     public struct Rendered: Sendable, Equatable {
         public var id: Int64

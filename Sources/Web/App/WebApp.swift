@@ -66,6 +66,8 @@ public struct WebApp: Sendable {
         try registerMachine(&routes)
         try registerWIP(&routes)
         try registerAdmin(&routes)
+        try registerAuthoring(&routes)
+        try registerSetup(&routes)
         router = routes.router
         return routes.lines
     }
