@@ -201,6 +201,8 @@ api "the same request key again is the first result" 200 POST /api/v1/measuremen
 api "a subgroup of the wrong size is 422" 422 POST /api/v1/measurements /api/v1/measurements "${quality[@]}" "${json[@]}" \
     -d "{\"operation_id\": $operation_id, \"characteristic\": \"BORE\", \"values\": [25, 25]}"
 api "open holds" 200 GET /api/v1/holds /api/v1/holds "${quality[@]}"
+api "what an operation consumed and produced is recorded" 201 POST /api/v1/genealogy /api/v1/genealogy "${quality[@]}" "${json[@]}" \
+    -d "{\"operation_id\": $operation_id, \"consumed\": [{\"part\": \"BAR\", \"lot\": \"H-1\", \"quantity\": 1}], \"produced\": [{\"part\": \"P-1\", \"lot\": \"SN-1\", \"quantity\": 1, \"kind\": \"serial\"}]}"
 api "a lot's trace" 200 GET "/api/v1/lots/{part}/{lot}/trace" "/api/v1/lots/BAR/H-1/trace?direction=forward" "${quality[@]}"
 api "a recall's impact" 200 GET "/api/v1/lots/{part}/{lot}/recall" /api/v1/lots/BAR/H-1/recall "${quality[@]}"
 api "an unknown lot is 404" 404 GET "/api/v1/lots/{part}/{lot}/recall" /api/v1/lots/BAR/H-9/recall "${quality[@]}"

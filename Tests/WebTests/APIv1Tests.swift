@@ -34,7 +34,7 @@ struct APIv1Tests {
                 .joined(separator: "/")
         })
         #expect(served == documented)
-        #expect(served.count == 14)
+        #expect(served.count == 15)
     }
 
     /// The worked example of oee.com ("Calculate OEE"): an 8-hour shift with 60 minutes of

@@ -12,6 +12,12 @@ extension APIv1 {
             let result = try quality.record(try Self.decode(MeasurementBody.self, request).input())
             return (result.duplicate ? .ok : .created, Self.json(result))
         }
+        try route(&routes, "POST", "/api/v1/genealogy", .qualityWrite) { request, _ in
+            let body = try Self.decode(GenealogyBody.self, request)
+            let id = try genealogy.record(
+                operationID: body.operationId, consumed: body.consumed.map(\.lotQuantity), produced: body.produced.map(\.lotQuantity), by: nil, requestKey: body.requestKey)
+            return (.created, ["transformation_id": JSONValue(id)])
+        }
         try route(&routes, "GET", "/api/v1/lots/:part/:lot/trace", .qualityRead, raw: { request, context in
             let query = try request.query()
             let direction: GenealogyService.Direction
@@ -65,6 +71,25 @@ extension APIv1 {
             "at": JSONValue(step.at),
         ]
     }
+}
+
+/// The body of `POST /api/v1/genealogy`: what an operation consumed and produced.
+struct GenealogyBody: Decodable {
+    struct Flow: Decodable {
+        var part: String
+        var lot: String
+        var quantity: Double
+        var kind: String?
+
+        var lotQuantity: GenealogyService.LotQuantity {
+            GenealogyService.LotQuantity(part: part, lot: lot, quantity: quantity, kind: kind == "serial" ? .serial : .lot)
+        }
+    }
+
+    var operationId: Int64
+    var consumed: [Flow]
+    var produced: [Flow]
+    var requestKey: String?
 }
 
 /// The body of `POST /api/v1/measurements`: the operation by id, or the machine whose
