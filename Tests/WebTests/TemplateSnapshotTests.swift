@@ -116,6 +116,15 @@ struct TemplateSnapshotTests {
             "requirements": [["part": "P-1", "operation": 10, "code": "TURN-1"]],
             "grants": [["user": "ana", "code": "TURN-1", "from": "2026-01-01 00:00 UTC", "expires": "2026-11-01 00:00 UTC", "expired": true]],
         ],
+        "admin": [
+            "title": "Administration", "sites": [["code": "S1", "name": "Plant <1>", "zone": "UTC"]],
+            "lines": [["site": "S1", "area": "A1", "line": "L1", "name": "Line 1"]],
+            "machines": [["site": "S1", "line": "L1", "code": "M1", "name": "Lathe", "active": true]],
+            "shifts": [["site": "S1", "name": "Early", "from": "06:00", "to": "14:00", "weekdays": "12345", "breaks": "[]"]],
+            "reasons": [["kind": "scrap", "code": "DIM", "description": "Out of tolerance", "active": true]],
+            "users": [["username": "ana", "name": "Ana <x>", "roles": "operator", "badge": "0412", "active": true]],
+            "role_choices": ["operator", "admin"],
+        ],
         "handover": [
             "title": "Shift handover — S1", "site": "S1", "handovers": [["id": "1", "shift": "Early", "start": "2026-11-23 06:00 UTC", "signatures": 1]],
             "current": ["id": "1", "shift": "Early", "start": "2026-11-23 06:00 UTC", "end": "2026-11-23 14:00 UTC", "notes": "<p>Spindle noisy.</p>",

@@ -376,6 +376,34 @@ struct WebAppTests {
         }
     }
 
+    @Test func theAdmin_extendsThePlant_addsPeople_andSwitchesThemOff() throws {
+        try Self.withPlant { server in
+            var admin = Browser(port: server.port)
+            _ = try admin.signIn("adam", "secret-adam", next: "/")
+            #expect(try admin.post("/admin", ["what": "line", "site": "S1", "area": "A2", "line": "L9", "name": "Grinding"]).status == 303)
+            #expect(try admin.post("/admin", ["what": "machine", "site": "S1", "line": "L9", "code": "G1", "name": "Grinder"]).status == 303)
+            #expect(try admin.post("/admin", ["what": "machine", "site": "S1", "line": "L9", "code": "G1", "name": "Again"]).status == 422)
+            #expect(try admin.post("/admin", ["what": "site", "code": "S2", "name": "Plant 2", "zone": "Mars/Olympus"]).status == 422)
+            #expect(try admin.post("/admin", ["what": "shift", "site": "S1", "name": "Early", "from": "06:00", "to": "14:00", "break_at": "10:00"]).status == 303)
+            #expect(try admin.post("/admin", ["what": "shift", "site": "S1", "name": "Late", "from": "25:00", "to": "14:00"]).status == 422)
+            #expect(try admin.post("/admin", ["what": "reason", "kind": "scrap", "code": "SCR", "description": "Scratch"]).status == 303)
+            #expect(try admin.post("/admin", ["what": "reason_off", "kind": "scrap", "code": "DIM"]).status == 303)
+            #expect(try admin.post("/admin", ["what": "user", "username": "olga", "name": "Olga", "role": "operator", "password": "short"]).status == 422)
+            #expect(try admin.post("/admin", ["what": "user", "username": "olga", "name": "Olga", "role": "operator", "password": "long-enough-1"]).status == 303)
+            var page = try admin.get("/admin")
+            #expect(page.text.contains("<td>G1</td><td>Grinder</td>") && page.text.contains("<td>Early</td><td>06:00</td><td>14:00</td>"))
+            #expect(page.text.contains("<td>DIM</td><td>Out of tolerance</td><td>retired</td>") && page.text.contains("<td>olga</td><td>Olga</td><td>operator</td>"))
+            // Switching someone off ends their sessions at once.
+            var olga = Browser(port: server.port)
+            #expect(try olga.signIn("olga", "long-enough-1", next: "/").status == 303)
+            #expect(try admin.post("/admin", ["what": "user_off", "username": "olga"]).status == 303)
+            #expect(try olga.get("/").status == 303)
+            #expect(try admin.post("/admin", ["what": "user_off", "username": "adam"]).status == 422)
+            page = try admin.get("/audit?actor=adam")
+            #expect(page.text.contains("machine.added") && page.text.contains("user.changed"))
+        }
+    }
+
     /// Every page with every role: 403 exactly when the role is not among the route's.
     @Test func everyRoute_refusesEveryRoleItDoesNotName() throws {
         try Self.withPlant { server in

@@ -155,8 +155,10 @@ enum Lookup {
         return id
     }
 
-    static func userID(_ username: String, _ db: PGConnection) throws -> Int64 {
-        guard let id = try db.query("SELECT id FROM app_user WHERE lower(username) = lower(\(username)) AND active").decode(Int64.self).first else {
+    static func userID(_ username: String, _ db: PGConnection, includeInactive: Bool = false) throws -> Int64 {
+        guard let id = try db.query("""
+            SELECT id FROM app_user WHERE lower(username) = lower(\(username)) AND (active OR \(includeInactive))
+            """).decode(Int64.self).first else {
             throw ProductionRuleError(.notFound, "there is no active user \(username)")
         }
         return id

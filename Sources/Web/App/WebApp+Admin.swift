@@ -90,3 +90,68 @@ extension WebApp {
         }
     }
 }
+
+extension WebApp {
+    /// `/admin`: the plant model, shifts with breaks, reason codes, users and roles.
+    func registerPlantAdmin(_ routes: inout PageRoutes) throws {
+        let app = self
+        let admin = PlantAdminService(pool: pool)
+        try page(&routes, "GET", "/admin", roles: Self.plantIT) { page in
+            let o = try admin.overview()
+            func clock(_ minute: Int) -> String { String(format: "%02d:%02d", minute / 60, minute % 60) }
+            return try app.render("admin", [
+                "title": "Administration",
+                "sites": .list(o.sites.map { ["code": .string($0.code), "name": .string($0.name), "zone": .string($0.timeZone)] }),
+                "lines": .list(o.lines.map { ["site": .string($0.site), "area": .string($0.area), "line": .string($0.line), "name": .string($0.name)] }),
+                "machines": .list(o.machines.map { ["site": .string($0.site), "line": .string($0.line ?? "–"), "code": .string($0.code), "name": .string($0.name),
+                                                    "active": .bool($0.active)] }),
+                "shifts": .list(o.shifts.map { ["site": .string($0.site), "name": .string($0.name), "from": .string(clock($0.start)), "to": .string(clock($0.end)),
+                                                "weekdays": .string($0.weekdays), "breaks": .string($0.breaks)] }),
+                "reasons": .list(o.reasons.map { ["kind": .string($0.kind), "code": .string($0.code), "description": .string($0.description), "active": .bool($0.active)] }),
+                "users": .list(o.users.map { ["username": .string($0.username), "name": .string($0.name), "roles": .string($0.roles),
+                                              "badge": .string($0.badge ?? "–"), "active": .bool($0.active)] }),
+                "role_choices": .list(["operator", "supervisor", "quality", "manager", "admin"].map(TemplateValue.string)),
+            ], session: page.session, request: page.request)
+        }
+        try page(&routes, "POST", "/admin", roles: Self.plantIT) { page in
+            let f = page.form
+            let me = page.session.username
+            func minutes(_ name: String) throws -> Int {
+                let text = try f.required(name, "the \(name) time")
+                let parts = text.split(separator: ":").compactMap { Int($0) }
+                guard parts.count == 2, (0..<24).contains(parts[0]), (0..<60).contains(parts[1]) else {
+                    throw ProductionRuleError(.invalidInput, "a time is HH:MM, not '\(text)'")
+                }
+                return parts[0] * 60 + parts[1]
+            }
+            switch f["what"] {
+            case "site": try admin.addSite(code: try f.required("code", "the code"), name: try f.required("name", "the name"), timeZone: f["zone"] ?? "UTC", by: me)
+            case "line":
+                try admin.addLine(site: try f.required("site", "the site"), area: try f.required("area", "the area"), line: try f.required("line", "the line"),
+                                  name: try f.required("name", "the name"), by: me)
+            case "machine":
+                try admin.addMachine(site: try f.required("site", "the site"), line: f["line"].flatMap { $0.isEmpty ? nil : $0 },
+                                     code: try f.required("code", "the code"), name: try f.required("name", "the name"), by: me)
+            case "shift":
+                var breaks: [(Int, Int)] = []
+                if let text = f["break_at"], !text.isEmpty { breaks.append((try minutes("break_at"), Int(f["break_minutes"] ?? "") ?? 30)) }
+                try admin.addShift(site: try f.required("site", "the site"), name: try f.required("name", "the name"), start: try minutes("from"),
+                                   end: try minutes("to"), weekdays: f["weekdays"].flatMap { $0.isEmpty ? nil : $0 } ?? "12345", breaks: breaks, by: me)
+            case "reason":
+                try admin.setReason(kind: try f.required("kind", "the kind"), code: try f.required("code", "the code"),
+                                    description: try f.required("description", "the description"), active: true, by: me)
+            case "reason_off":
+                try admin.setReason(kind: try f.required("kind", "the kind"), code: try f.required("code", "the code"), description: nil, active: false, by: me)
+            case "user":
+                try app.sessions.addUser(
+                    username: try f.required("username", "the user name"), displayName: try f.required("name", "the name"), roles: f.fields["role"] ?? [],
+                    password: f["password"] ?? "", badge: f["badge"].flatMap { $0.isEmpty ? nil : $0 }, pin: f["pin"].flatMap { $0.isEmpty ? nil : $0 }, by: me)
+            case "user_off": try admin.setUser(try f.required("username", "the user"), active: false, by: me)
+            case "user_on": try admin.setUser(try f.required("username", "the user"), active: true, by: me)
+            case "role": try admin.setUser(try f.required("username", "the user"), addRole: try f.required("role", "the role"), by: me)
+            default: throw ProductionRuleError(.invalidInput, "the form must say what to change")
+            }
+            return Self.done("/admin", notice: "Saved.")
+        }
+    }
+}

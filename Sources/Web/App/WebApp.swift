@@ -68,6 +68,7 @@ public struct WebApp: Sendable {
         try registerAdmin(&routes)
         try registerAuthoring(&routes)
         try registerSetup(&routes)
+        try registerPlantAdmin(&routes)
         router = routes.router
         return routes.lines
     }
