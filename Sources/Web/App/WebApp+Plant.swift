@@ -29,6 +29,24 @@ extension WebApp {
             let planned = days.reduce(0) { $0 + $1.planned }
             let produced = days.reduce(0) { $0 + $1.produced }
             func percent(_ value: Double, _ defined: Bool) -> TemplateValue { defined ? .string(String(format: "%.1f %%", value * 100)) : "–" }
+            // The last seven site-local days and today, one roll-up each, for the trend lines.
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: zoneName) ?? .gmt
+            let today = calendar.startOfDay(for: Date())
+            let daily: [OEECalculator.Result?] = try (-7...0).map { offset in
+                guard let start = calendar.date(byAdding: .day, value: offset, to: today),
+                    let end = calendar.date(byAdding: .day, value: 1, to: start) else { return nil }
+                // Past days are kept for ten minutes (late data is rare); today is always fresh.
+                let compute = {
+                    let all = OEECalculator.Result.combining(try app.plant.oee(site: site, from: start, to: min(end, Date())).compactMap(\.result))
+                    return all.plannedProductionSeconds > 0 ? all : nil
+                }
+                return offset == 0 ? try compute() : try app.dayCache.value("\(site) \(start.timeIntervalSince1970)", compute)
+            }
+            func trend(_ name: String, _ value: (OEECalculator.Result) -> Double) -> TemplateValue {
+                .string(SparklineSVG.render(title: "\(name), last 7 days and today", values: daily.map { $0.map(value) },
+                                            format: { String(format: "%.0f %%", $0 * 100) }))
+            }
             let losses = all.losses.inUnits(of: 3_600)
             let pareto = ParetoSVG.render(title: "Losses (hours)", items: [
                 ("Breakdowns", losses.breakdowns), ("Setup", losses.setup), ("Idle", losses.idle), ("Small stops", losses.smallStops),
@@ -51,10 +69,10 @@ extension WebApp {
                 "title": .string("Plant \(site)"), "site": .string(site), "label": .string(label),
                 "from": .string(Self.day(from, zoneName)), "to": .string(Self.day(to.addingTimeInterval(-1), zoneName)),
                 "kpis": .list([
-                    ["name": "OEE", "value": percent(all.oee, all.plannedProductionSeconds > 0)],
-                    ["name": "Availability", "value": percent(all.availability, all.plannedProductionSeconds > 0)],
-                    ["name": "Performance", "value": percent(all.performance, all.runSeconds > 0)],
-                    ["name": "Quality", "value": percent(all.quality, all.totalCount > 0)],
+                    ["name": "OEE", "value": percent(all.oee, all.plannedProductionSeconds > 0), "trend": trend("OEE", \.oee)],
+                    ["name": "Availability", "value": percent(all.availability, all.plannedProductionSeconds > 0), "trend": trend("Availability", \.availability)],
+                    ["name": "Performance", "value": percent(all.performance, all.runSeconds > 0), "trend": trend("Performance", \.performance)],
+                    ["name": "Quality", "value": percent(all.quality, all.totalCount > 0), "trend": trend("Quality", \.quality)],
                     ["name": "WIP", "value": .string("\(Self.number(wip)) parts")],
                     ["name": "Scrap rate", "value": percent(parts.scrap / max(1, parts.good + parts.scrap), parts.good + parts.scrap > 0)],
                     ["name": "Schedule attainment", "value": percent(produced / max(planned, 1e-9), planned > 0)],

@@ -28,6 +28,7 @@ public struct WebApp: Sendable {
     let genealogy: GenealogyService
     let instructions: WorkInstructionService
     let limiter: SignInLimiter
+    let dayCache = ExpiringCache<OEECalculator.Result?>(seconds: 600)
     let secureCookies: Bool
     let logger: Logger
 
@@ -288,6 +289,25 @@ final class SignInLimiter: Sendable {
             if table.count > 10_000 { table = table.filter { $0.value.contains { now.timeIntervalSince($0) < window } } }
             table[address, default: []].append(now)
         }
+    }
+}
+
+/// Values kept for a while, for figures that are costly and rarely change (past days' OEE).
+final class ExpiringCache<Value: Sendable>: Sendable {
+    let seconds: TimeInterval
+    private let entries = Mutex<[String: (value: Value, expires: Date)]>([:])
+
+    init(seconds: TimeInterval) { self.seconds = seconds }
+
+    func value(_ key: String, _ compute: () throws -> Value) rethrows -> Value {
+        let now = Date()
+        if let hit = entries.withLock({ $0[key] }), hit.expires > now { return hit.value }
+        let value = try compute()
+        entries.withLock { table in
+            if table.count > 1_000 { table = table.filter { $0.value.expires > now } }
+            table[key] = (value, now.addingTimeInterval(seconds))
+        }
+        return value
     }
 }
 
