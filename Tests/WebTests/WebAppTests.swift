@@ -404,6 +404,27 @@ struct WebAppTests {
         }
     }
 
+    @Test func aMissingQualification_blocksTheStart_untilASupervisorSignsAtTheTablet() throws {
+        try Self.withPlant { server in
+            let qualifications = QualificationService(pool: server.pool)
+            try qualifications.define("TURN-1", description: "CNC turning", by: "quinn")
+            try qualifications.require("TURN-1", part: "P-1", operation: 10, by: "quinn")
+            var tablet = Browser(port: server.port)
+            _ = try tablet.get("/tablet/S1/M1/sign-in")
+            _ = try tablet.post("/tablet/S1/M1/sign-in", ["badge": "0412", "pin": "1234"], csrf: true, signInForm: true)
+            var page = try tablet.get("/tablet/S1/M1")
+            #expect(page.text.contains("Ana lacks TURN-1 (not held)"))
+            let operation = try #require(page.first(#"action="/tablet/operations/(\d+)/override""#))
+            page = try tablet.post("/tablet/operations/\(operation)/action", ["action": "start", "back": "/tablet/S1/M1"])
+            #expect(page.status == 409 && page.text.contains("Ana lacks TURN-1 (not held) for this operation; a supervisor can sign an override."))
+            let form = ["operator": "ana", "reason": "Renewal booked", "supervisor": "sue", "back": "/tablet/S1/M1"]
+            #expect(try tablet.post("/tablet/operations/\(operation)/override", form.merging(["password": "wrong"]) { $1 }).status == 403)
+            #expect(try tablet.post("/tablet/operations/\(operation)/override", form.merging(["supervisor": "quinn", "password": "secret-quinn"]) { $1 }).status == 403)
+            #expect(try tablet.post("/tablet/operations/\(operation)/override", form.merging(["password": "secret-sue"]) { $1 }).status == 303)
+            #expect(try tablet.post("/tablet/operations/\(operation)/action", ["action": "start", "back": "/tablet/S1/M1"]).status == 303)
+        }
+    }
+
     /// Every page with every role: 403 exactly when the role is not among the route's.
     @Test func everyRoute_refusesEveryRoleItDoesNotName() throws {
         try Self.withPlant { server in

@@ -68,6 +68,22 @@ extension WebApp {
         }
     }
 
+    func registerOverride(_ routes: inout PageRoutes) throws {
+        let app = self
+        let qualifications = QualificationService(pool: pool)
+        // A supervisor comes to the tablet and signs, with their own name and password, that the
+        // operator signed in here may run this operation without the qualification they lack.
+        try page(&routes, "POST", "/tablet/operations/:id/override", roles: Self.floor) { page in
+            let id = try page.id("id")
+            try qualifications.override(
+                operationID: id, operator: try page.form.required("operator", "the operator"), reason: page.form["reason"] ?? "",
+                signature: SignatureRequest(
+                    username: try page.form.required("supervisor", "the supervisor's user name"), password: page.form["password"] ?? "", meaning: .approved,
+                    reason: page.form["reason"]))
+            return Self.done(Self.back(page.form, operation: id), notice: "Override signed; the operation can start.")
+        }
+    }
+
     /// Where a tablet form returns to: its `back` field if it is a path here, else the machine.
     static func back(_ form: Form, operation: Int64) -> String {
         let path = localPath(form["back"])
@@ -108,6 +124,8 @@ extension WebApp {
             let due = Dictionary(uniqueKeysWithValues: try quality.sampling(operationID: selected.operationID).map { ($0.characteristic, $0) })
             let instruction = try instructions.current(operationID: selected.operationID)
             values["has_characteristics"] = .bool(!characteristics.isEmpty)
+            let missing = try QualificationService(pool: pool).missing(operationID: selected.operationID, username: page.session.username)
+            values["missing"] = missing.isEmpty ? .null : .string(missing.joined(separator: ", "))
             values["selected"] = [
                 "id": .string(String(selected.operationID)), "work_order": .string(selected.workOrder), "sequence": .int(selected.sequence),
                 "name": .string(selected.name), "form_token": .string(SessionService.randomHex(16)),

@@ -60,6 +60,7 @@ public struct WebApp: Sendable {
         var routes = PageRoutes(router: router)
         try registerSignIn(&routes)
         try registerTablet(&routes)
+        try registerOverride(&routes)
         try registerWall(&routes)
         try registerQuality(&routes)
         try registerSPC(&routes)
