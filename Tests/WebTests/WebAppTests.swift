@@ -231,6 +231,14 @@ struct WebAppTests {
             #expect(page.text.contains("18848 / 19271"))
             #expect(page.text.contains("Breakdowns") && page.text.contains("Losses (hours)"))
             #expect(try browser.get("/plant/S1?range=month").status == 400)
+            // Narrowed to the shift, the figures are the example's own.
+            try server.pool.withConnection { db in
+                try db.execute("INSERT INTO shift_pattern (site_id, name, start_minute, end_minute) SELECT id, 'Early', 360, 840 FROM site")
+            }
+            let shift = try browser.get("/plant/S1?from=2026-11-20&to=2026-11-20&shift=Early")
+            #expect(shift.text.contains("2026-11-20 to 2026-11-20, shift Early"))
+            #expect(shift.text.contains(#"<span class="kpi-name">OEE</span> <strong class="kpi-value">74.8 %</strong>"#))
+            #expect(try browser.get("/plant/S1?from=2026-11-20&to=2026-11-20&shift=Night").status == 400)
             #expect(try browser.get("/plant/NOPE").status == 404)
         }
     }

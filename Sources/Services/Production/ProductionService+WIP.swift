@@ -168,11 +168,17 @@ extension ProductionService {
     /// The shift of `site` running at `moment`, or nil between shifts; `notFound` when the site
     /// has no shift patterns.
     public func shift(site: String, at moment: Date) throws -> ShiftInstance? {
+        let around = moment.timeIntervalSince1970
+        return try shifts(site: site, from: moment.addingTimeInterval(-86_400), to: moment.addingTimeInterval(86_400))
+            .first { $0.start <= around && around < $0.end }
+    }
+
+    /// The shifts of `site` that overlap `[from, to)`, in order; `notFound` without patterns.
+    public func shifts(site: String, from: Date, to: Date) throws -> [ShiftInstance] {
         try pool.withConnection { db in
             let (_, calendar) = try Self.shiftCalendar(site: site, db)
-            let around = moment.timeIntervalSince1970
             do {
-                return try calendar.shifts(from: around - 86_400, to: around + 86_400).first { $0.start <= around && around < $0.end }
+                return try calendar.shifts(from: from.timeIntervalSince1970, to: to.timeIntervalSince1970)
             } catch {
                 throw ProductionRuleError(.invalidInput, String(describing: error))
             }

@@ -19,7 +19,16 @@ extension WebApp {
                 throw HTTPError(.notFound, "There is no site \(site).")
             }
             let query = try page.request.query()
-            let (from, to, label) = try Self.window(query, zone: TimeZone(identifier: zoneName) ?? .gmt, now: Date())
+            var (from, to, label) = try Self.window(query, zone: TimeZone(identifier: zoneName) ?? .gmt, now: Date())
+            // Today's shifts, to narrow the window to one of them.
+            let shifts = (try? app.production.shifts(site: site, from: from, to: max(to, from.addingTimeInterval(1)))) ?? []
+            if let name = query["shift"], !name.isEmpty {
+                guard let shift = shifts.first(where: { $0.name == name }) else {
+                    throw HTTPError(.badRequest, "There is no shift \(name) in this window.")
+                }
+                (from, to, label) = (Date(timeIntervalSince1970: shift.start), min(Date(timeIntervalSince1970: shift.end), Date()), "\(label), shift \(name)")
+                guard to > from else { throw HTTPError(.badRequest, "The shift \(name) has not started yet.") }
+            }
             let machines = try app.plant.oee(site: site, from: from, to: to)
             let states = Dictionary(uniqueKeysWithValues: try app.plant.machineStates(site: site).map { ($0.machine, $0) })
             let all = OEECalculator.Result.combining(machines.compactMap(\.result))
@@ -67,6 +76,8 @@ extension WebApp {
             }
             return try app.render("plant", [
                 "title": .string("Plant \(site)"), "site": .string(site), "label": .string(label),
+                "shifts": .list(Array(Set(shifts.map(\.name))).sorted().map { ["name": .string($0), "chosen": .bool($0 == query["shift"])] }),
+                "range": .string(query["range"] ?? "today"),
                 "from": .string(Self.day(from, zoneName)), "to": .string(Self.day(to.addingTimeInterval(-1), zoneName)),
                 "kpis": .list([
                     ["name": "OEE", "value": percent(all.oee, all.plannedProductionSeconds > 0), "trend": trend("OEE", \.oee)],
