@@ -67,6 +67,71 @@ public final class PlantReadService: Sendable {
         }
     }
 
+    /// The state intervals of the machines `ids` (comma-separated) overlapping `[from, to)`,
+    /// whole, by machine.
+    static func intervals(_ ids: String, from: Date, to end: Date, _ db: PGConnection) throws -> [Int64: [StateInterval]] {
+        var intervals: [Int64: [StateInterval]] = [:]
+        for row in try db.query("""
+            SELECT machine_id, extract(epoch FROM started_at)::float8, extract(epoch FROM coalesce(ended_at, \(end)))::float8, state, reason
+            FROM machine_state_interval WHERE machine_id = ANY (string_to_array(\(ids), ',')::bigint[])
+              AND started_at < \(end) AND coalesce(ended_at, \(end)) > \(from) AND coalesce(ended_at, \(end)) > started_at
+            ORDER BY machine_id, started_at
+            """).decode((Int64, Double, Double, String, String?).self) {
+            if let state = MachineState(rawValue: row.3) { intervals[row.0, default: []].append(StateInterval(start: row.1, end: row.2, state: state, reason: row.4)) }
+        }
+        return intervals
+    }
+
+    /// The site's OEE over `[from, to)` rolled up by part or operator (or work order): each
+    /// machine's time cut where the operation on it changed (its setup, running and paused
+    /// activity), as `OEERollup` does. Counts need their times and an ideal cycle on that
+    /// machine; parts without one are left out.
+    public func rollup(site: String, from: Date, to: Date, by dimensions: [RollupDimension]) throws -> (total: OEECalculator.Result, rows: [OEERollup.Row]) {
+        let end = min(to, clock())
+        guard end > from else { throw ProductionRuleError(.invalidInput, "the window must end after it starts, and start before now") }
+        return try pool.withConnection { db in
+            let machines = try db.query("""
+                SELECT m.id, m.code, coalesce(l.code, '') FROM machine m JOIN site s ON s.id = m.site_id LEFT JOIN line l ON l.id = m.line_id
+                WHERE s.code = \(site) AND m.active ORDER BY m.code
+                """).decode((Int64, String, String).self)
+            let ids = machines.map { String($0.0) }.joined(separator: ",")
+            let intervals = try Self.intervals(ids, from: from, to: end, db)
+            var counts: [Int64: [TimedPartCount]] = [:]
+            for row in try db.query("""
+                SELECT c.machine_id, extract(epoch FROM c.counted_at)::float8, coalesce(c.part, ''),
+                       (SELECT min(ro.ideal_cycle_seconds)::float8 FROM routing_operation ro JOIN routing r ON r.id = ro.routing_id
+                        JOIN part p ON p.id = r.part_id WHERE ro.machine_id = c.machine_id AND p.code = c.part),
+                       coalesce(sum(quantity) FILTER (WHERE counter = 'total'), 0)::int8, coalesce(sum(quantity) FILTER (WHERE counter = 'good'), 0)::int8,
+                       coalesce(sum(quantity) FILTER (WHERE counter = 'reject'), 0)::int8, count(*) FILTER (WHERE counter_reset)::int8
+                FROM production_count c WHERE c.machine_id = ANY (string_to_array(\(ids), ',')::bigint[]) AND c.counted_at > \(from) AND c.counted_at <= \(end)
+                GROUP BY c.machine_id, c.counted_at, c.part ORDER BY 1, 2
+                """).decode((Int64, Double, String, Double?, Int64, Int64, Int64, Int64).self) {
+                guard let ideal = row.3 else { continue }
+                let total = row.4 > 0 ? row.4 : row.5 + row.6
+                counts[row.0, default: []].append(TimedPartCount(
+                    time: row.1, count: PartCount(part: row.2, idealCycleSeconds: ideal, total: Int(total), reject: Int(min(row.6, total)), counterResets: Int(row.7))))
+            }
+            var contexts: [Int64: [ProductionContext]] = [:]
+            for row in try db.query("""
+                SELECT a.machine_id, extract(epoch FROM a.started_at)::float8, extract(epoch FROM coalesce(a.ended_at, \(end)))::float8, p.code, u.username, wo.number
+                FROM operation_activity a JOIN work_order_operation o ON o.id = a.operation_id JOIN work_order wo ON wo.id = o.work_order_id
+                JOIN part p ON p.id = wo.part_id LEFT JOIN app_user u ON u.id = a.user_id
+                WHERE a.machine_id = ANY (string_to_array(\(ids), ',')::bigint[]) AND a.started_at < \(end) AND coalesce(a.ended_at, \(end)) > \(from)
+                  AND coalesce(a.ended_at, \(end)) > a.started_at
+                ORDER BY 1, 2
+                """).decode((Int64, Double, Double, String, String?, String).self) {
+                contexts[row.0, default: []].append(ProductionContext(start: row.1, end: row.2, part: row.3, operatorID: row.4, workOrder: row.5))
+            }
+            let records = machines.map { MachineRecord(
+                machine: $0.1, line: $0.2, intervals: intervals[$0.0] ?? [], counts: counts[$0.0] ?? [], contexts: contexts[$0.0] ?? []) }
+            do {
+                return try OEERollup().compute(windowStart: from.timeIntervalSince1970, windowEnd: end.timeIntervalSince1970, machines: records, by: dimensions)
+            } catch {
+                throw ProductionRuleError(.invalidInput, "the roll-up cannot be computed: \(error)")
+            }
+        }
+    }
+
     /// The plant's sites: code, name and IANA time zone.
     public func sites() throws -> [(code: String, name: String, timeZone: String)] {
         try pool.withConnection { db in
@@ -142,15 +207,7 @@ public final class PlantReadService: Sendable {
             // calculator clips them, and judges small stops by their whole length) and counts
             // by part with the part's ideal cycle on that machine.
             let ids = machines.map { String($0.0) }.joined(separator: ",")
-            var intervals: [Int64: [StateInterval]] = [:]
-            for row in try db.query("""
-                SELECT machine_id, extract(epoch FROM started_at)::float8, extract(epoch FROM coalesce(ended_at, \(end)))::float8, state, reason
-                FROM machine_state_interval WHERE machine_id = ANY (string_to_array(\(ids), ',')::bigint[])
-                  AND started_at < \(end) AND coalesce(ended_at, \(end)) > \(from) AND coalesce(ended_at, \(end)) > started_at
-                ORDER BY machine_id, started_at
-                """).decode((Int64, Double, Double, String, String?).self) {
-                if let state = MachineState(rawValue: row.3) { intervals[row.0, default: []].append(StateInterval(start: row.1, end: row.2, state: state, reason: row.4)) }
-            }
+            let intervals = try Self.intervals(ids, from: from, to: end, db)
             var counted: [Int64: [(String, Double?, Int64, Int64, Int64, Int64)]] = [:]
             for row in try db.query("""
                 SELECT c.machine_id, coalesce(c.part, ''),

@@ -239,6 +239,20 @@ struct WebAppTests {
             #expect(shift.text.contains("2026-11-20 to 2026-11-20, shift Early"))
             #expect(shift.text.contains(#"<span class="kpi-name">OEE</span> <strong class="kpi-value">74.8 %</strong>"#))
             #expect(try browser.get("/plant/S1?from=2026-11-20&to=2026-11-20&shift=Night").status == 400)
+            // Ana ran P-1 on M1 for the whole shift: by part or by operator, the same figures.
+            try server.pool.withConnection { db in
+                try db.execute("""
+                    INSERT INTO operation_activity (operation_id, machine_id, state, started_at, ended_at, user_id)
+                    SELECT o.id, o.machine_id, 'running', '2026-11-20 06:00+00', '2026-11-20 14:00+00', u.id FROM work_order_operation o, app_user u
+                    WHERE u.username = 'ana'
+                    """)
+            }
+            for filter in ["part=P-1", "operator=ana"] {
+                let filtered = try browser.get("/plant/S1?from=2026-11-20&to=2026-11-20&\(filter)")
+                #expect(filtered.text.contains(#"<span class="kpi-name">OEE</span> <strong class="kpi-value">74.8 %</strong>"#), "\(filter)")
+                #expect(filtered.text.contains("count only the time spent on"))
+            }
+            #expect(try browser.get("/plant/S1?from=2026-11-20&to=2026-11-20&operator=bob").status == 404)
             #expect(try browser.get("/plant/NOPE").status == 404)
         }
     }

@@ -31,7 +31,20 @@ extension WebApp {
             }
             let machines = try app.plant.oee(site: site, from: from, to: to)
             let states = Dictionary(uniqueKeysWithValues: try app.plant.machineStates(site: site).map { ($0.machine, $0) })
-            let all = OEECalculator.Result.combining(machines.compactMap(\.result))
+            var all = OEECalculator.Result.combining(machines.compactMap(\.result))
+            // A part or an operator: the KPIs and losses of the time the machines worked on that
+            // part, or with that operator signed to the operation (OEERollup's slices).
+            var filter: TemplateValue = .null
+            for (dimension, key) in [(RollupDimension.part, "part"), (.operator, "operator")] {
+                guard let wanted = query[key], !wanted.isEmpty else { continue }
+                let rollup = try app.plant.rollup(site: site, from: from, to: to, by: [dimension])
+                guard let row = rollup.rows.first(where: { $0.dimension == dimension && $0.key == wanted }) else {
+                    throw HTTPError(.notFound, "No production of \(key) \(wanted) in this window.")
+                }
+                all = row.result
+                label += ", \(key) \(wanted)"
+                filter = ["dimension": .string(key), "key": .string(wanted)]
+            }
             let parts = try app.plant.reported(site: site, from: from, to: to)
             let wip = try app.production.workInProcess(site: site).reduce(0) { $0 + $1.quantity }
             let days = try app.production.scheduleAttainment(site: site, from: from, to: to)
@@ -77,7 +90,8 @@ extension WebApp {
             return try app.render("plant", [
                 "title": .string("Plant \(site)"), "site": .string(site), "label": .string(label),
                 "shifts": .list(Array(Set(shifts.map(\.name))).sorted().map { ["name": .string($0), "chosen": .bool($0 == query["shift"])] }),
-                "range": .string(query["range"] ?? "today"),
+                "range": .string(query["range"] ?? "today"), "filter": filter,
+                "part": .string(query["part"] ?? ""), "operator": .string(query["operator"] ?? ""),
                 "from": .string(Self.day(from, zoneName)), "to": .string(Self.day(to.addingTimeInterval(-1), zoneName)),
                 "kpis": .list([
                     ["name": "OEE", "value": percent(all.oee, all.plannedProductionSeconds > 0), "trend": trend("OEE", \.oee)],
