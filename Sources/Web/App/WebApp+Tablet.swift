@@ -103,13 +103,15 @@ extension WebApp {
         var values: [String: TemplateValue] = [
             "title": .string("\(machine) — tablet"), "site": .string(site), "machine": .string(machine), "back": .string(path),
             "operations": .list(queue.map { item in
-                let actions: [(OperationAction, String)] = switch item.state {
+                var actions: [(OperationAction, String)] = switch item.state {
                 case .queued: [(.setUp, "Set up"), (.start, "Start")]
                 case .setup: [(.start, "Start"), (.pause, "Pause")]
                 case .running: [(.pause, "Pause"), (.complete, "Complete")]
                 case .paused: [(.start, "Resume"), (.complete, "Complete")]
                 case .complete: []
                 }
+                // On hold only pausing is possible; the page says why.
+                if item.onHold { actions = actions.filter { $0.0 == .pause } }
                 return [
                     "id": .string(String(item.operationID)), "work_order": .string(item.workOrder), "part": .string(item.part),
                     "sequence": .int(item.sequence), "name": .string(item.name), "state": .string(item.state.rawValue),
