@@ -180,6 +180,8 @@ struct WebAppTests {
             #expect(page.text.contains(#"<span class="label">Down</span>"#) && page.text.contains("No reason given") && page.text.contains("1 h 30 min"))
             #expect(page.text.contains("/static/wall.js"))
             #expect(try browser.get("/wall/NOPE").status == 404)
+            // The kiosk of another line shows none of this line's machines.
+            #expect(!(try browser.get("/wall/S1?line=L7").text.contains("tile-M1")))
         }
     }
 

@@ -14,12 +14,14 @@ extension WebApp {
         let app = self
         try page(&routes, "GET", "/wall/:site", roles: Self.wallViewers) { page in
             let site = try page.parameter("site")
-            let states = try app.plant.machineStates(site: site)
+            // A kiosk URL per line: /wall/S1?line=L1 (several: line=L1&line=L2).
+            let lines = Set(try page.request.query().all("line"))
+            let states = try app.plant.machineStates(site: site).filter { lines.isEmpty || $0.line.map(lines.contains) == true }
             let jobs = try app.production.currentJobs(site: site)
             let alarms = try app.quality.openAlarms(site: site)
             let alarmed = Set(alarms.compactMap(\.machine))
             return try app.render("wall", [
-                "title": .string("Wall — \(site)"), "site": .string(site),
+                "title": .string("Wall — \(site)\(lines.isEmpty ? "" : " " + lines.sorted().joined(separator: ", "))"), "site": .string(site),
                 "machines": .list(states.map { m in
                     let state = m.state ?? "offline"
                     let job = jobs[m.machine]
