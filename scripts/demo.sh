@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+forget_inherited_servers
 
 scripts/install-deps.sh
 echo "== building mes"

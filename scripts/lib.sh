@@ -31,3 +31,7 @@ served_port() {
     done
     echo "$port"
 }
+
+# For scripts that start their own PostgreSQL and Mosquitto: forget any servers the calling
+# shell points at, so that a cleanup after a failed start never stops someone else's.
+forget_inherited_servers() { unset MES_PG_RUN_DIR MES_MQTT_RUN_DIR PGPORT; }

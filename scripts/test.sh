@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+forget_inherited_servers
 
 filter=()
 if [ "${1:-}" = "--filter" ]; then filter=(--filter "$2"); fi

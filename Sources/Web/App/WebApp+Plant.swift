@@ -29,7 +29,13 @@ extension WebApp {
                 (from, to, label) = (Date(timeIntervalSince1970: shift.start), min(Date(timeIntervalSince1970: shift.end), Date()), "\(label), shift \(name)")
                 guard to > from else { throw HTTPError(.badRequest, "The shift \(name) has not started yet.") }
             }
-            let machines = try app.plant.oee(site: site, from: from, to: to)
+            // A window that ends now is computed at most every few seconds per site and start:
+            // many managers opening the overview cost one computation (the wall screen, not this
+            // page, is the live view).
+            let endsNow = to >= Date().addingTimeInterval(-1)
+            let machines = endsNow
+                ? try app.liveCache.value("\(site) \(from.timeIntervalSince1970)") { try app.plant.oee(site: site, from: from, to: to) }
+                : try app.plant.oee(site: site, from: from, to: to)
             let states = Dictionary(uniqueKeysWithValues: try app.plant.machineStates(site: site).map { ($0.machine, $0) })
             var all = OEECalculator.Result.combining(machines.compactMap(\.result))
             // A part or an operator: the KPIs and losses of the time the machines worked on that
@@ -62,6 +68,11 @@ extension WebApp {
                 let compute = {
                     let all = OEECalculator.Result.combining(try app.plant.oee(site: site, from: start, to: min(end, Date())).compactMap(\.result))
                     return all.plannedProductionSeconds > 0 ? all : nil
+                }
+                if offset == 0 && start == from && endsNow && query["part"] == nil && query["operator"] == nil && query["shift"] == nil {
+                    // Today is the window itself: the same figures, not a second computation.
+                    let today = OEECalculator.Result.combining(machines.compactMap(\.result))
+                    return today.plannedProductionSeconds > 0 ? today : nil
                 }
                 return offset == 0 ? try compute() : try app.dayCache.value("\(site) \(start.timeIntervalSince1970)", compute)
             }

@@ -29,6 +29,7 @@ public struct WebApp: Sendable {
     let instructions: WorkInstructionService
     let limiter: SignInLimiter
     let dayCache = ExpiringCache<OEECalculator.Result?>(seconds: 600)
+    let liveCache = ExpiringCache<[PlantReadService.MachineOEE]>(seconds: 5)
     let secureCookies: Bool
     let logger: Logger
 
