@@ -16,7 +16,7 @@ RUN swift build -c release --product mes --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 libmosquitto1 libcmark0.30.2 libcurl4 ca-certificates tzdata \
+    && apt-get install -y --no-install-recommends libpq5 libmosquitto1 libcmark0.30.2 libcurl4 ca-certificates tzdata curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /var/lib/mes mes
 COPY --from=build /out/bin/mes /usr/local/bin/mes
@@ -28,5 +28,7 @@ WORKDIR /var/lib/mes
 ENV MES_HTTP_ADDRESS=0.0.0.0:8080 \
     MES_SPOOL_DIR=/var/lib/mes/spool
 EXPOSE 8080
+# Ready: the database answers and the schema is current (mes serve's /readyz).
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s CMD ["sh", "-c", "curl -fsS http://127.0.0.1:8080/readyz || exit 1"]
 ENTRYPOINT ["/usr/local/bin/mes"]
 CMD ["--help"]

@@ -121,6 +121,8 @@ serve_pid=$!
 port=$(served_port "$work/serve.log")
 base_url="http://127.0.0.1:$port"
 expect "mes serve answers /health after checking the database" 0 "^ok$" -- curl -sS --fail "$base_url/health"
+expect "/healthz answers while the process runs" 0 "^ok$" -- curl -sS --fail "$base_url/healthz"
+expect "/readyz is ready when the database answers and the schema is current" 0 "^ready$" -- curl -sS --fail "$base_url/readyz"
 expect "mes serve serves static files" 0 "color: #333" -- curl -sS --fail "$base_url/static/site.css"
 expect "mes serve refuses path traversal" 0 "^404$" -- curl -sS -o /dev/null -w "%{http_code}" --path-as-is "$base_url/static/../serve.log"
 
@@ -370,6 +372,16 @@ else
     failed=$((failed + 1))
     echo "FAIL no test Tryton: MES_TEST_TRYTON_URL and MES_TRYTON_STATE_DIR are not set (scripts/test.sh starts it)"
 fi
+
+# Readiness refuses a database whose schema is behind.
+psql "$MES_TEST_DATABASE_URL" -X -q -c "CREATE DATABASE ${database}_bare" >/dev/null
+"$mes" serve --database-url "$base/${database}_bare" --http-address 127.0.0.1:0 --no-sync >"$work/serve3.log" 2>&1 &
+bare_pid=$!
+bare_port=$(served_port "$work/serve3.log")
+expect "/readyz is 503 and says why when migrations are pending" 0 "^503 [0-9]+ migrations are pending: run mes migrate" -- \
+    bash -c "curl -sS -w '%{http_code} ' -o '$work/ready.txt' http://127.0.0.1:$bare_port/readyz; cat '$work/ready.txt'"
+kill -TERM "$bare_pid"; wait "$bare_pid" 2>/dev/null
+psql "$MES_TEST_DATABASE_URL" -X -q -c "DROP DATABASE ${database}_bare WITH (FORCE)" >/dev/null
 
 # The audit trail: intact after everything above, then tampered with by the database owner.
 expect "mes audit verify finds the trail intact and prints its head" 0 "^audit trail intact: [0-9]+ records; head [0-9]+:[0-9a-f]{64}$" -- \

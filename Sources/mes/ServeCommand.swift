@@ -8,20 +8,23 @@ import Services
 import Templating
 import Web
 
-/// `mes serve`: the web server. For now: health, static files and the live event stream;
-/// the pages arrive with the web-application issue.
+/// `mes serve`: the web server: the pages, the REST API, static files, the live event stream,
+/// and the health and readiness checks.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the web server until SIGTERM or SIGINT, then drain gracefully.",
         discussion: """
-            Serves /health, static files from Public/ under /static/, server-sent events \
-            under /events and, with a database, the REST API under /api/v1 (docs/api.md). With \
-            a database configured, every NOTIFY on the channel mes_events \
-            is published to the event stream (the last hop of the live path), and /health \
-            checks the database. On SIGTERM or SIGINT it stops accepting connections, lets \
+            Serves the web app's pages (docs/web.md), static files from Public/ under \
+            /static/, server-sent events under /events and, with a database, the REST API \
+            under /api/v1 (docs/api.md). Every NOTIFY on the channel mes_events is published \
+            to the event stream (the last hop of the live path). /healthz answers while the \
+            process runs; /readyz answers 200 only when the database answers and every \
+            migration is applied, else 503 with the reasons (/health is the older name of a \
+            database check). On SIGTERM or SIGINT it stops accepting connections, lets \
             requests in flight finish, ends event streams with a final 'shutdown' event, and \
-            exits within the grace period. With an ERP configured (MES_ERP_URL) it also runs             the ERP jobs of 'mes sync' unless --no-sync.
+            exits within the grace period. With an ERP configured (MES_ERP_URL) it also runs \
+            the ERP jobs of 'mes sync' unless --no-sync.
             """
     )
 
@@ -67,6 +70,30 @@ struct ServeCommand: ParsableCommand {
             } catch {
                 throw HTTPError(.serviceUnavailable, "The database is not reachable.")
             }
+        }
+        // Liveness: the process answers. Readiness: it can do its work (a load balancer sends
+        // traffic only then; Kubernetes and the Dockerfile's HEALTHCHECK ask these).
+        try router.get("/healthz", execution: .loop) { _, _ in .text("ok\n") }
+        let migrations = try? PGMigration.load(directory: try locateFolder(
+            "Migrations", configured: configuration.migrationsDirectory, setting: "MES_MIGRATIONS_DIR", flag: "--migrations"))
+        try router.get("/readyz") { _, _ in
+            var problems: [String] = []
+            if let pool {
+                do {
+                    try pool.withConnection { db in
+                        try db.execute("SELECT 1")
+                        if let migrations {
+                            let pending = try PGMigrator(migrations: migrations).status(on: db).filter { $0.state == .pending }
+                            if !pending.isEmpty { problems.append("\(pending.count) migrations are pending: run mes migrate") }
+                        }
+                    }
+                } catch {
+                    problems.append("the database is not reachable or its schema cannot be read: \(error)")
+                }
+            } else {
+                problems.append("no database is configured (MES_DATABASE_URL)")
+            }
+            return problems.isEmpty ? .text("ready\n") : .text(problems.joined(separator: "\n") + "\n", status: .serviceUnavailable)
         }
         if let pool {
             try APIv1(pool: pool, production: ProductionService(pool: pool), plant: PlantReadService(pool: pool), logger: logger)
