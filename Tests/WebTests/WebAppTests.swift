@@ -72,6 +72,14 @@ struct WebAppTests {
             #expect(try stranger.post("/login", ["username": "quinn", "password": "secret-quinn", "_csrf": "x"], csrf: false).status == 403)
             #expect(try browser.post("/logout", [:]).status == 303)
             #expect(try browser.get("/").status == 303)
+
+            // Session fixation: a session token planted before sign-in is not the one issued.
+            var victim = Browser(port: server.port)
+            let planted = String(repeating: "ab", count: 32)
+            victim.cookies["mes_session"] = planted
+            #expect(try victim.get("/").status == 303)
+            #expect(try victim.signIn("quinn", "secret-quinn", next: "/").status == 303)
+            #expect(victim.cookies["mes_session"] != planted && victim.cookies["mes_session"]?.count == 64)
         }
     }
 
