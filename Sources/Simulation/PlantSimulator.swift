@@ -25,7 +25,8 @@ public struct PlantSimulator: Sendable {
     }
 
     public static let stopReasons = ["tool broken", "spindle fault", "coolant low", "door interlock", "material jam", "program error"]
-    static let parts = ["P-1001", "P-1002", "P-2040", "P-3300"]
+    /// The part numbers the simulated machines make.
+    public static let parts = ["P-1001", "P-1002", "P-2040", "P-3300"]
 
     struct Machine: Sendable {
         var path: MachinePath
@@ -74,6 +75,10 @@ public struct PlantSimulator: Sendable {
 
     /// The machines' paths, in order.
     public var paths: [MachinePath] { machines.map(\.path) }
+
+    /// Each machine's ideal cycle in seconds (its nameplate speed; real cycles run a little
+    /// slower), in the order of `paths`: what a plant model needs for OEE performance.
+    public var idealCycleSeconds: [Double] { machines.map { $0.idealCycleMs / 1000 } }
 
     /// Everything that happened after the previous call up to `time`, in time order.
     public mutating func advance(to time: Int64) -> [MachineMessage] {

@@ -11,6 +11,6 @@ struct MES: ParsableCommand {
             docs/configuration.md. Run 'mes help <subcommand>' for each subcommand's options.
             """,
         version: "0.1.0",
-        subcommands: [MigrateCommand.self, ServeCommand.self, CollectCommand.self, SyncCommand.self, OutboxCommand.self, AuditCommand.self, UserCommand.self, ImportCommand.self, TokenCommand.self, SimulateCommand.self, SPCCommand.self, OEECommand.self, ConfigCommand.self]
+        subcommands: [MigrateCommand.self, ServeCommand.self, CollectCommand.self, SyncCommand.self, OutboxCommand.self, AuditCommand.self, DemoCommand.self, UserCommand.self, ImportCommand.self, TokenCommand.self, SimulateCommand.self, SPCCommand.self, OEECommand.self, ConfigCommand.self]
     )
 }
