@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // PBKDF2 for password and PIN hashes (BoringSSL underneath): nothing else from it.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Metrics (the API) and their Prometheus exposition at /metrics; neither brings SwiftNIO.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // C libraries, each imported only by its wrapper target below.
@@ -50,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "HTTP",
-            dependencies: ["CLinux", "Markup", "Workers", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLinux", "Markup", "Workers", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strictSettings
         ),
         .target(name: "Markdown", dependencies: ["CCmark"], swiftSettings: strictSettings),
@@ -123,6 +126,8 @@ let package = Package(
                 "Webhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSettings
         ),

@@ -208,6 +208,11 @@ api "what an operation consumed and produced is recorded" 201 POST /api/v1/genea
 api "a lot's trace" 200 GET "/api/v1/lots/{part}/{lot}/trace" "/api/v1/lots/BAR/H-1/trace?direction=forward" "${quality[@]}"
 api "a recall's impact" 200 GET "/api/v1/lots/{part}/{lot}/recall" /api/v1/lots/BAR/H-1/recall "${quality[@]}"
 api "an unknown lot is 404" 404 GET "/api/v1/lots/{part}/{lot}/recall" /api/v1/lots/BAR/H-9/recall "${quality[@]}"
+curl -sS "$base_url/metrics" >"$work/metrics.txt"
+expect "/metrics counts the requests above in Prometheus's text format" 0 'mes_http_requests_total\{status="2xx"\} [1-9]' -- cat "$work/metrics.txt"
+expect "/metrics has request durations" 0 'mes_http_request_duration_seconds_count [1-9]' -- cat "$work/metrics.txt"
+expect "/metrics reads the outbox, the pool and the dead letters" 0 'mes_erp_outbox_entries\{state="pending"\} [0-9]' -- \
+    bash -c "grep -q 'mes_db_pool_connections{state=\"open\"}' '$work/metrics.txt' && grep -q '^mes_mqtt_dead_letters ' '$work/metrics.txt' && cat '$work/metrics.txt'"
 "$mes" token revoke --database-url "$url" "$(echo "$read_token" | cut -d_ -f2)" >/dev/null
 api "a revoked token is refused" 401 GET "/api/v1/work-orders/{number}" /api/v1/work-orders/WO-1 -H "Authorization: Bearer $read_token"
 if openapi_python=$(scripts/py-venv.sh openapi openapi_spec_validator 'openapi-spec-validator==0.9.0' 'jsonschema==4.26.0' 2>"$work/openapi-venv.log"); then
@@ -224,6 +229,7 @@ curl_pid=$!
 for _ in $(seq 1 100); do grep -q "retry" "$work/events.txt" 2>/dev/null && break; sleep 0.05; done
 psql "$url" -X -q -c "SELECT pg_notify('mes_events', '{\"machine\":\"M-01\",\"state\":\"down\"}')" >/dev/null
 for _ in $(seq 1 100); do grep -q "M-01" "$work/events.txt" 2>/dev/null && break; sleep 0.05; done
+expect "/metrics counts the open event stream" 0 '^mes_sse_clients 1' -- curl -sS "$base_url/metrics"
 kill -TERM "$serve_pid"
 serve_status=0
 wait "$serve_pid" || serve_status=$?

@@ -5,6 +5,8 @@ import HTTP
 import Logging
 import Postgres
 import Services
+import Metrics
+import Prometheus
 import Templating
 import Web
 
@@ -54,6 +56,8 @@ struct ServeCommand: ParsableCommand {
         let configuration = try global.configuration(extraFlags: flags)
         let logger = global.bootstrapLogging(configuration)
 
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let hub = SSEHub(replayCapacity: 4096)
         let pool = configuration.databaseURL.map { PGPool(configuration: PGPoolConfiguration(url: $0, maxConnections: configuration.databasePoolSize)) }
         let listener = configuration.databaseURL.map { PGListener(url: $0, channels: ["mes_events"], logger: logger) }
@@ -74,6 +78,37 @@ struct ServeCommand: ParsableCommand {
         // Liveness: the process answers. Readiness: it can do its work (a load balancer sends
         // traffic only then; Kubernetes and the Dockerfile's HEALTHCHECK ask these).
         try router.get("/healthz", execution: .loop) { _, _ in .text("ok\n") }
+        // Prometheus: requests and their durations, open event streams (kept as they happen);
+        // the database pool, the ERP outbox and the dead letters (read at each scrape).
+        let poolOpen = registry.makeGauge(name: "mes_db_pool_connections", labels: [("state", "open")])
+        let poolIdle = registry.makeGauge(name: "mes_db_pool_connections", labels: [("state", "idle")])
+        let poolWaiting = registry.makeGauge(name: "mes_db_pool_waiting")
+        let outbox = ["pending", "dead"].map { registry.makeGauge(name: "mes_erp_outbox_entries", labels: [("state", $0)]) }
+        let failedAttempts = registry.makeGauge(name: "mes_erp_failed_attempts_last_hour")
+        let deadLetters = registry.makeGauge(name: "mes_mqtt_dead_letters")
+        let events = registry.makeGauge(name: "mes_mqtt_machine_events_last_minute")
+        try router.get("/metrics") { _, _ in
+            if let pool {
+                let statistics = pool.statistics
+                poolOpen.set(Double(statistics.open))
+                poolIdle.set(Double(statistics.idle))
+                poolWaiting.set(Double(statistics.waiting))
+                let figures = try pool.withConnection { db in
+                    try db.query("""
+                        SELECT (SELECT count(*) FROM erp_outbox WHERE state = 'pending')::float8, (SELECT count(*) FROM erp_outbox WHERE state = 'dead')::float8,
+                               (SELECT count(*) FROM erp_outbox_attempt WHERE outcome <> 'sent' AND finished_at > now() - interval '1 hour')::float8,
+                               (SELECT count(*) FROM dead_letter)::float8,
+                               (SELECT count(*) FROM machine_event WHERE occurred_at > now() - interval '1 minute')::float8
+                        """).decode((Double, Double, Double, Double, Double).self)[0]
+                }
+                outbox[0].set(figures.0)
+                outbox[1].set(figures.1)
+                failedAttempts.set(figures.2)
+                deadLetters.set(figures.3)
+                events.set(figures.4)
+            }
+            return HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())
+        }
         let migrations = try? PGMigration.load(directory: try locateFolder(
             "Migrations", configured: configuration.migrationsDirectory, setting: "MES_MIGRATIONS_DIR", flag: "--migrations"))
         try router.get("/readyz") { _, _ in

@@ -236,6 +236,7 @@ extension EventLoop {
             }
         }
         connection.phase = .streaming(hub: hub, topics: topics, lastID: lastID)
+        core.streamOpened()
         connection.keepAlive = false
         write(output, to: connection, now: now)
     }

@@ -200,6 +200,7 @@ final class EventLoop: @unchecked Sendable {
     func closeConnection(_ connection: Connection) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
         if case .producing(let writer, _) = connection.phase { writer.cancel() }
+        if case .streaming = connection.phase { core.streamClosed() }
         _ = csys_epoll_remove(epoll, connection.fd)
         close(connection.fd)
         core.openConnections.subtract(1, ordering: .relaxed)

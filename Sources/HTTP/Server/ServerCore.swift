@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import Synchronization
 import Workers
 
@@ -9,6 +10,11 @@ final class ServerCore: Sendable {
     let logger: Logger
     let workers: WorkerPool
     let openConnections = Atomic<Int>(0)
+    /// Event streams open now (the `mes_sse_clients` gauge).
+    let openStreams = Atomic<Int>(0)
+    let streamsGauge = Gauge(label: "mes_sse_clients")
+    let durations = Timer(label: "mes_http_request_duration_seconds")
+    let statusCounters = (1...5).map { Counter(label: "mes_http_requests_total", dimensions: [("status", "\($0)xx")]) }
     /// A per-process prefix so request ids stay unique across restarts.
     let requestIDPrefix: String
 
@@ -20,6 +26,9 @@ final class ServerCore: Sendable {
         var generator = SystemRandomNumberGenerator()
         self.requestIDPrefix = String(generator.next() & 0xFFFFFF, radix: 36)
     }
+
+    func streamOpened() { streamsGauge.record(openStreams.add(1, ordering: .relaxed).newValue) }
+    func streamClosed() { streamsGauge.record(openStreams.subtract(1, ordering: .relaxed).newValue) }
 
     /// Runs the middleware chain and the handler; never throws. An `HTTPError` becomes its page,
     /// anything else is logged and becomes a 500 page that shows only the request id.
@@ -33,6 +42,11 @@ final class ServerCore: Sendable {
             }
         }
         var response: HTTPResponse
+        let started = ContinuousClock.now
+        defer {
+            durations.record(duration: ContinuousClock.now - started)
+            statusCounters[min(4, max(0, response.status.code / 100 - 1))].increment()
+        }
         do {
             response = try next(0, request, &context)
         } catch let error as HTTPError {
