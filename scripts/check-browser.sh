@@ -55,7 +55,7 @@ add_user quinn "Quinn Ode" "secret-quinn-1" quality
 add_user mia "Mia Lund" "secret-mia-1" manager
 add_user adam "Adam Hale" "secret-adam-1" admin
 
-"$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --no-sync >"$work/serve.log" 2>&1 &
+"$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --no-sync --no-collect >"$work/serve.log" 2>&1 &
 pids+=($!)
 port=$(served_port "$work/serve.log")
 [ -n "$port" ] || { cat "$work/serve.log"; die "mes serve did not start"; }

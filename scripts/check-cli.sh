@@ -116,7 +116,7 @@ expect "mes oee refuses an unknown grouping" 64 "'site' is not one of machine, l
 # mes serve: health, static files, the NOTIFY-to-event-stream relay, and a graceful stop on SIGTERM.
 mkdir -p "$work/public"
 echo "body { color: #333; }" > "$work/public/site.css"
-"$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --public "$work/public" --grace-period 5 >"$work/serve.log" 2>&1 &
+"$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --public "$work/public" --grace-period 5 --no-collect >"$work/serve.log" 2>&1 &
 serve_pid=$!
 port=$(served_port "$work/serve.log")
 base_url="http://127.0.0.1:$port"
@@ -241,7 +241,7 @@ expect "mes serve exits 0 after draining on SIGTERM" 0 "exit 0" -- echo "exit $s
 # The live path: mes simulate → Mosquitto → mes collect → PostgreSQL → NOTIFY → mes serve → browser.
 if [ -n "${MES_TEST_MQTT_URL:-}" ]; then
     psql "$url" -X -q -c "INSERT INTO site (code, name, time_zone) VALUES ('S1', 'Plant 1', 'Europe/Berlin')" >/dev/null
-    "$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --public "$work/public" >"$work/serve2.log" 2>&1 &
+    "$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --public "$work/public" --no-collect >"$work/serve2.log" 2>&1 &
     serve_pid=$!
     port=$(served_port "$work/serve2.log")
     curl -sSN --max-time 20 "http://127.0.0.1:$port/events" >"$work/live.txt" 2>/dev/null &
@@ -379,9 +379,25 @@ else
     echo "FAIL no test Tryton: MES_TEST_TRYTON_URL and MES_TRYTON_STATE_DIR are not set (scripts/test.sh starts it)"
 fi
 
+# mes serve collects too when a broker is configured: one machine message reaches the database.
+if [ -n "${MES_TEST_MQTT_URL:-}" ]; then
+    MES_MQTT_URL="$MES_TEST_MQTT_URL" MES_COLLECTOR_ID="mes-cli-serve-$$" \
+        "$mes" serve --database-url "$url" --http-address 127.0.0.1:0 --no-sync >"$work/serve4.log" 2>&1 &
+    collecting_pid=$!
+    for _ in $(seq 1 100); do grep -q "collecting from" "$work/serve4.log" 2>/dev/null && break; sleep 0.05; done
+    mosquitto_pub -L "$MES_TEST_MQTT_URL/mes/HQ/A1/L1/M-77/state" -q 1 -m "{\"state\": \"running\", \"ts\": $(date +%s)000}"
+    for _ in $(seq 1 100); do
+        [ "$(psql "$url" -X -At -c "SELECT count(*) FROM machine_event e JOIN machine m ON m.id = e.machine_id WHERE m.code = 'M-77'")" = 1 ] && break
+        sleep 0.05
+    done
+    expect "mes serve runs the collector beside the web server" 0 "^1$" -- \
+        psql "$url" -X -At -c "SELECT count(*) FROM machine_event e JOIN machine m ON m.id = e.machine_id WHERE m.code = 'M-77'"
+    kill -TERM "$collecting_pid"; wait "$collecting_pid" 2>/dev/null
+fi
+
 # Readiness refuses a database whose schema is behind.
 psql "$MES_TEST_DATABASE_URL" -X -q -c "CREATE DATABASE ${database}_bare" >/dev/null
-"$mes" serve --database-url "$base/${database}_bare" --http-address 127.0.0.1:0 --no-sync >"$work/serve3.log" 2>&1 &
+"$mes" serve --database-url "$base/${database}_bare" --http-address 127.0.0.1:0 --no-sync --no-collect >"$work/serve3.log" 2>&1 &
 bare_pid=$!
 bare_port=$(served_port "$work/serve3.log")
 expect "/readyz is 503 and says why when migrations are pending" 0 "^503 [0-9]+ migrations are pending: run mes migrate" -- \

@@ -77,6 +77,57 @@ struct CollectCommand: ParsableCommand {
             throw ValidationError("MES_MQTT_URL: no broker given: pass --mqtt-url or set MES_MQTT_URL, e.g. mqtt://127.0.0.1:1883")
         }
 
+        let session = try CollectorSession.start(
+            configuration: configuration, databaseURL: databaseURL, broker: broker, logger: logger,
+            options: .init(batchSize: batchSize, batchDelay: batchDelay, sparkplugHost: sparkplugHost, sparkplugMapping: sparkplugMapping,
+                           sparkplugReorderTimeout: sparkplugReorderTimeout))
+        print("mes collect: subscribed to \(session.filter) on \(broker) as \(configuration.collectorID)")
+        fflush(nil)
+
+        let signal = TerminationSignals.wait()
+        logger.info("received signal \(signal); writing what is held and stopping")
+        let statistics = session.stop()
+        print("mes collect: received \(statistics.received), stored \(statistics.stored), duplicates \(statistics.duplicates), dead letters \(statistics.deadLetters), spooled batches \(statistics.spooledBatches), still waiting \(statistics.waiting)")
+    }
+}
+
+/// A running collector: the batching writer, its MQTT subscription and, optionally, the
+/// Sparkplug B host session. `mes collect` runs one on its own; `mes serve` runs one beside the
+/// web server when a broker is configured.
+final class CollectorSession {
+    struct Options {
+        var batchSize = 5_000
+        var batchDelay = 0.02
+        var sparkplugHost: String?
+        var sparkplugMapping: String?
+        var sparkplugReorderTimeout: Int64 = 2_000
+    }
+
+    let filter: String
+    private let pool: PGPool
+    private let collector: MachineDataCollector
+    private let client: MQTTClient
+    private let hostClient: MQTTClient?
+    private let sparkplugHost: String?
+    private let birth: UInt64
+    private let stopping: StopFlag
+
+    private init(filter: String, pool: PGPool, collector: MachineDataCollector, client: MQTTClient, hostClient: MQTTClient?, sparkplugHost: String?,
+                 birth: UInt64, stopping: StopFlag) {
+        self.filter = filter
+        self.pool = pool
+        self.collector = collector
+        self.client = client
+        self.hostClient = hostClient
+        self.sparkplugHost = sparkplugHost
+        self.birth = birth
+        self.stopping = stopping
+    }
+
+    static func start(configuration: MESConfiguration, databaseURL: String, broker: MQTTEndpoint, logger: Logger, options: Options) throws -> CollectorSession {
+        let batchSize = options.batchSize, batchDelay = options.batchDelay
+        let sparkplugHost = options.sparkplugHost, sparkplugMapping = options.sparkplugMapping
+        let sparkplugReorderTimeout = options.sparkplugReorderTimeout
         let pool = PGPool(configuration: PGPoolConfiguration(url: databaseURL, maxConnections: 2))
         let service = MachineDataService(
             pool: pool, unknownMachines: UnknownMachinePolicy(rawValue: configuration.unknownMachines) ?? .register, logger: logger)
@@ -119,7 +170,7 @@ struct CollectCommand: ParsableCommand {
         // online is published, retained, with the will's timestamp once subscribed (Sparkplug 3.0).
         var hostClient: MQTTClient?
         let birth = UInt64(Date().timeIntervalSince1970 * 1000)
-        let stopping = Mutex(false)
+        let stopping = StopFlag()
         if let sparkplug, let hostID = sparkplugHost {
             let stateTopic = "\(SparkplugTopic.namespace)/STATE/\(hostID)"
             var hostConfiguration = clientConfiguration(id: "\(configuration.collectorID)-spb-\(hostID)", persistent: false)
@@ -129,7 +180,7 @@ struct CollectCommand: ParsableCommand {
             let box = Mutex<MQTTClient?>(nil)
             let spbClient = try MQTTClient(configuration: hostConfiguration) { message in
                 if message.topic == stateTopic, String(decoding: message.payload, as: UTF8.self).contains("\"online\":false") {
-                    if !stopping.withLock({ $0 }), let client = box.withLock({ $0 }) {
+                    if !stopping.value.withLock({ $0 }), let client = box.withLock({ $0 }) {
                         try? client.send(stateTopic, payload: SparkplugPayload.state(online: true, timestamp: birth), qos: 1, retain: true)
                     }
                     return
@@ -146,14 +197,16 @@ struct CollectCommand: ParsableCommand {
             hostClient = spbClient
             print("mes collect: Sparkplug B host \(hostID) online, subscribed to \(SparkplugTopic.filter)")
         }
-        print("mes collect: subscribed to \(filter) on \(broker) as \(configuration.collectorID)")
-        fflush(nil)
+        return CollectorSession(
+            filter: filter, pool: pool, collector: collector, client: client, hostClient: hostClient, sparkplugHost: sparkplugHost, birth: birth,
+            stopping: stopping)
+    }
 
-        let signal = TerminationSignals.wait()
-        logger.info("received signal \(signal); writing what is held and stopping")
+    /// Stops receiving, writes or spools what is held, and says what was done.
+    func stop() -> MachineDataCollector.Statistics {
         if let hostClient, let hostID = sparkplugHost {
             // A clean shutdown: say offline first (the will is not sent on a clean disconnect).
-            stopping.withLock { $0 = true }
+            stopping.value.withLock { $0 = true }
             let offline = SparkplugPayload.state(online: false, timestamp: birth)
             try? blockingAwait { try await hostClient.publish("\(SparkplugTopic.namespace)/STATE/\(hostID)", payload: offline, qos: 1, retain: true) }
             hostClient.close()
@@ -161,8 +214,7 @@ struct CollectCommand: ParsableCommand {
         client.close()
         collector.stop()
         pool.close()
-        let statistics = collector.currentStatistics
-        print("mes collect: received \(statistics.received), stored \(statistics.stored), duplicates \(statistics.duplicates), dead letters \(statistics.deadLetters), spooled batches \(statistics.spooledBatches), still waiting \(statistics.waiting)")
+        return collector.currentStatistics
     }
 }
 
@@ -176,4 +228,9 @@ func blockingAwait(_ body: @escaping @Sendable () async throws -> Void) throws {
     }
     done.wait()
     if let failure { throw failure }
+}
+
+/// Set once the collector stops on purpose (its own STATE offline is then expected).
+final class StopFlag: Sendable {
+    let value = Mutex(false)
 }

@@ -106,7 +106,7 @@ struct DemoCommand: ParsableCommand {
             ["simulate", "--machines", String(Self.machines), "--seed", String(Self.seed), "--speed", String(speed), "--seconds", "0"], environment,
             log: folder.appendingPathComponent("logs/simulate.log")))
         let serveLog = folder.appendingPathComponent("logs/serve.log")
-        children.append(try child(["serve", "--http-address", httpAddress, "--no-sync"], environment, log: serveLog))
+        children.append(try child(["serve", "--http-address", httpAddress, "--no-sync", "--no-collect"], environment, log: serveLog))
         var address: String?
         for _ in 0..<400 where address == nil {
             if let text = try? String(contentsOf: serveLog, encoding: .utf8), let range = text.range(of: "listening on ") {

@@ -26,7 +26,8 @@ struct ServeCommand: ParsableCommand {
             database check). On SIGTERM or SIGINT it stops accepting connections, lets \
             requests in flight finish, ends event streams with a final 'shutdown' event, and \
             exits within the grace period. With an ERP configured (MES_ERP_URL) it also runs \
-            the ERP jobs of 'mes sync' unless --no-sync.
+            the ERP jobs of 'mes sync' unless --no-sync, and with a broker (MES_MQTT_URL) the \
+            collector of 'mes collect' unless --no-collect.
             """
     )
 
@@ -43,6 +44,9 @@ struct ServeCommand: ParsableCommand {
 
     @Flag(help: "Do not run the ERP jobs (pull and outbox) in this process, e.g. when 'mes sync' runs them elsewhere.")
     var noSync = false
+
+    @Flag(help: "Do not run the MQTT collector in this process, e.g. when 'mes collect' runs elsewhere.")
+    var noCollect = false
 
     @Option(help: "Seconds to drain on shutdown before closing what is left.")
     var gracePeriod: Double = 10
@@ -64,6 +68,12 @@ struct ServeCommand: ParsableCommand {
         if let listener { Self.relay(listener, to: hub) }
         let jobs = noSync ? nil : pool.flatMap { SyncCommand.jobs(configuration, pool: $0, logger: logger) }
         jobs?.start()
+        // The collector beside the web server when a broker is configured (as `mes collect` with its defaults).
+        var collector: CollectorSession?
+        if !noCollect, let broker = configuration.mqtt, let databaseURL = configuration.databaseURL {
+            collector = try CollectorSession.start(configuration: configuration, databaseURL: databaseURL, broker: broker, logger: logger, options: .init())
+            print("mes serve: collecting from \(broker) as \(configuration.collectorID)")
+        }
 
         var router = Router()
         try router.get("/health") { _, _ in
@@ -155,6 +165,7 @@ struct ServeCommand: ParsableCommand {
         let signal = TerminationSignals.wait()
         logger.info("received signal \(signal); draining for up to \(gracePeriod) s")
         server.shutdown(gracePeriod: gracePeriod)
+        _ = collector?.stop()
         jobs?.stop()
         listener?.stop()
         pool?.close()
