@@ -374,6 +374,24 @@ if [ -n "${MES_TEST_TRYTON_URL:-}" ] && [ -n "${MES_TRYTON_STATE_DIR:-}" ]; then
     expect "mes outbox list prints the (empty) ledger" 0 "^$" -- env MES_DATABASE_URL="$url" "$mes" outbox list --state dead
     expect "mes outbox replay refuses an entry that is not dead" 1 "entry 42 does not exist or is not dead" -- \
         env MES_DATABASE_URL="$url" "$mes" outbox replay 42
+
+    # mes demo --erp tryton: its own Tryton beside the demo plant, and the ERP's orders pulled in.
+    erp_demo=$(mktemp -d /tmp/mes-demo-erp-XXXXXX)
+    chmod 755 "$erp_demo"
+    "$mes" demo --data "$erp_demo/d" --http-address 127.0.0.1:0 --speed 30 --erp tryton >"$work/demo-erp.log" 2>&1 &
+    erp_demo_pid=$!
+    for _ in $(seq 1 3000); do grep -q "running at" "$work/demo-erp.log" && break; kill -0 "$erp_demo_pid" 2>/dev/null || break; sleep 0.1; done
+    erp_orders=0
+    for _ in $(seq 1 150); do
+        erp_orders=$(psql "postgresql://mes:mes@127.0.0.1:$(cat "$erp_demo/d/pg/port" 2>/dev/null || echo 1)/mes" -X -At \
+            -c "SELECT count(*) FROM work_order WHERE erp_ref IS NOT NULL" 2>/dev/null || echo 0)
+        [ "$erp_orders" -ge 2 ] 2>/dev/null && break
+        sleep 0.2
+    done
+    expect "mes demo --erp tryton pulls Tryton's open orders into the demo plant" 0 "^2$" -- echo "$erp_orders"
+    kill -INT "$erp_demo_pid"; erp_demo_status=0; wait "$erp_demo_pid" || erp_demo_status=$?
+    expect "and stops Tryton with everything else" 0 "^0 0$" -- echo "$erp_demo_status $(pgrep -f "$erp_demo/d/" | wc -l)"
+    rm -rf "$erp_demo"
 else
     failed=$((failed + 1))
     echo "FAIL no test Tryton: MES_TEST_TRYTON_URL and MES_TRYTON_STATE_DIR are not set (scripts/test.sh starts it)"

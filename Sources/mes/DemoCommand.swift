@@ -40,6 +40,14 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "How much faster than real time the simulated plant runs.")
     var speed = 1.0
 
+    @Option(help: "An ERP beside the demo: 'tryton' starts Tryton 8.2 with scripts/tryton-up.sh (installed from PyPI on first use, 1 to 3 minutes) and runs the ERP jobs.")
+    var erp: String?
+
+    func validate() throws {
+        guard erp == nil || erp == "tryton" else { throw ValidationError("--erp: '\(erp ?? "")' is not tryton, the one ERP the demo can start") }
+        guard speed > 0 else { throw ValidationError("--speed must be positive") }
+    }
+
     static let machines = 22
     static let seed: UInt64 = 7
 
@@ -67,6 +75,39 @@ struct DemoCommand: ParsableCommand {
         try broker.start()
         defer { step("stopping Mosquitto"); broker.stop() }
 
+        var erpEnvironment: [String: String] = [:]
+        if erp == "tryton" {
+            step("starting Tryton (the first time installs it from PyPI and takes minutes; see logs/tryton.log)")
+            let scripts = URL(fileURLWithPath: try locateFolder("Migrations", configured: nil, setting: "MES_MIGRATIONS_DIR", flag: "--migrations"))
+                .standardizedFileURL.deletingLastPathComponent().appendingPathComponent("scripts")
+            let state = folder.appendingPathComponent("tryton").path
+            let exports = folder.appendingPathComponent("tryton.env")
+            try? FileManager.default.removeItem(at: exports)
+            let status = try Spawned(scripts.appendingPathComponent("tryton-up.sh").path, [],
+                                     environment: ProcessInfo.processInfo.environment.merging(["MES_TRYTON_STATE_DIR": state]) { $1 },
+                                     output: exports.path, errors: folder.appendingPathComponent("logs/tryton.log").path).wait()
+            guard status == 0 else { throw ValidationError("Tryton did not start; see \(folder.path)/logs/tryton.log") }
+            var values: [String: String] = [:]
+            for line in (try String(contentsOf: exports, encoding: .utf8)).split(separator: "\n") where line.hasPrefix("export ") {
+                let pair = line.dropFirst(7).split(separator: "=", maxSplits: 1)
+                if pair.count == 2 { values[String(pair[0])] = String(pair[1]) }
+            }
+            erpEnvironment = [
+                "MES_ERP_URL": values["MES_TEST_TRYTON_URL"] ?? "", "MES_ERP_DATABASE": values["MES_TEST_TRYTON_DATABASE"] ?? "",
+                "MES_ERP_USER": values["MES_TEST_TRYTON_USER"] ?? "", "MES_ERP_PASSWORD": values["MES_TEST_TRYTON_PASSWORD"] ?? "",
+                "MES_ERP_SITE": DemoPlant.site,
+            ]
+        }
+        defer {
+            if erp == "tryton" {
+                step("stopping Tryton")
+                let scripts = URL(fileURLWithPath: (try? locateFolder("Migrations", configured: nil, setting: "", flag: "")) ?? "Migrations")
+                    .standardizedFileURL.deletingLastPathComponent().appendingPathComponent("scripts")
+                try? runProgram(scripts.appendingPathComponent("tryton-down.sh").path, [folder.appendingPathComponent("tryton").path],
+                                log: folder.appendingPathComponent("logs/tryton.log"))
+            }
+        }
+
         let pool = PGPool(configuration: PGPoolConfiguration(url: database.url, maxConnections: 2))
         defer { pool.close() }
         let migrationsFolder = try locateFolder("Migrations", configured: nil, setting: "MES_MIGRATIONS_DIR", flag: "--migrations")
@@ -89,7 +130,7 @@ struct DemoCommand: ParsableCommand {
             "MES_TEMPLATES_DIR": URL(fileURLWithPath: try locateFolder("Templates", configured: nil, setting: "MES_TEMPLATES_DIR", flag: "--templates")).standardizedFileURL.path,
             "MES_PUBLIC_DIR": URL(fileURLWithPath: try locateFolder("Public", configured: nil, setting: "MES_PUBLIC_DIR", flag: "--public")).standardizedFileURL.path,
             "MES_SPOOL_DIR": folder.appendingPathComponent("spool").path,
-        ]
+        ].merging(erpEnvironment) { $1 }
         var children: [Spawned] = []
         defer {
             for child in children.reversed() { child.stop() }
@@ -106,7 +147,7 @@ struct DemoCommand: ParsableCommand {
             ["simulate", "--machines", String(Self.machines), "--seed", String(Self.seed), "--speed", String(speed), "--seconds", "0"], environment,
             log: folder.appendingPathComponent("logs/simulate.log")))
         let serveLog = folder.appendingPathComponent("logs/serve.log")
-        children.append(try child(["serve", "--http-address", httpAddress, "--no-sync", "--no-collect"], environment, log: serveLog))
+        children.append(try child(["serve", "--http-address", httpAddress, "--no-collect"] + (erp == nil ? ["--no-sync"] : []), environment, log: serveLog))
         var address: String?
         for _ in 0..<400 where address == nil {
             if let text = try? String(contentsOf: serveLog, encoding: .utf8), let range = text.range(of: "listening on ") {
@@ -147,13 +188,17 @@ final class Spawned {
     let name: String
     let pid: pid_t
 
-    init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, output: String, name: String? = nil) throws {
+    init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, output: String, errors: String? = nil, name: String? = nil) throws {
         self.name = name ?? URL(fileURLWithPath: path).lastPathComponent
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errors {
+            posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         // The child starts with no signal blocked, whatever this process holds back.
         var attributes = posix_spawnattr_t()
