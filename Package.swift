@@ -133,7 +133,10 @@ let package = Package(
         ),
 
         // libFuzzer target for the HTTP parser (scripts/fuzz-http.sh); replays a corpus otherwise.
-        .executableTarget(name: "http-fuzz", dependencies: ["HTTP"], path: "Fuzz/HTTPParser", swiftSettings: strictSettings),
+        .target(name: "FuzzSupport", path: "Fuzz/Support", swiftSettings: strictSettings),
+        .executableTarget(name: "http-fuzz", dependencies: ["HTTP", "FuzzSupport"], path: "Fuzz/HTTPParser", swiftSettings: strictSettings),
+        // libFuzzer target for the Sparkplug B and JSON payload decoders (scripts/fuzz.sh payload-fuzz).
+        .executableTarget(name: "payload-fuzz", dependencies: ["Collector", "Domain", "FuzzSupport"], path: "Fuzz/Payloads", swiftSettings: strictSettings),
 
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain", "TimeZones"], swiftSettings: strictSettings),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Snapshots"], swiftSettings: strictSettings),

@@ -57,9 +57,11 @@ rm -f "$tryton_out" "$tryton_out.log"
 step "running swift test"
 swift test --skip-build "${filter[@]}"
 
-step "replaying the fuzz corpus, then fuzzing the HTTP parser"
+step "replaying the fuzz corpora, then fuzzing the HTTP parser and the payload decoders"
 .build/debug/http-fuzz Fuzz/corpus/http/*
-scripts/fuzz-http.sh "${MES_FUZZ_SECONDS:-60}"
+.build/debug/payload-fuzz Fuzz/corpus/payloads/*
+scripts/fuzz.sh http-fuzz "${MES_FUZZ_SECONDS:-60}"
+scripts/fuzz.sh payload-fuzz "${MES_FUZZ_SECONDS:-60}"
 
 step "checking the mes command end to end"
 scripts/check-cli.sh

@@ -1,11 +1,9 @@
+import FuzzSupport
 import HTTP
 
-import Glibc
-
 // libFuzzer target for the request parser, the chunked decoder and the request/body decoders.
-// Built by scripts/fuzz-http.sh with -sanitize=fuzzer,address -D FUZZING, where main hands
-// control to libFuzzer's driver (SwiftPM renames an executable's main, so libFuzzer's own main
-// cannot be used). In a normal build the same binary replays the files given as arguments.
+// Built by scripts/fuzz.sh http-fuzz with -sanitize=fuzzer,address -D FUZZING (FuzzDriver hands
+// control to libFuzzer); in a normal build the same binary replays the files given.
 
 #if FUZZING
 /// The entry libFuzzer calls with each input.
@@ -15,20 +13,9 @@ public func fuzzHTTPRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
     return 0
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<Int32>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
-) -> Int32
-
 @main
 struct Fuzz {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(runFuzzerDriver(&argc, &argv, fuzzHTTPRequest))
-    }
+    static func main() { FuzzDriver.run(fuzzHTTPRequest) }
 }
 #endif
 
@@ -65,23 +52,6 @@ func exercise(_ bytes: UnsafeBufferPointer<UInt8>) {
 /// Replay mode: `http-fuzz FILE...` runs each file through the same checks.
 @main
 struct Replay {
-    static func main() {
-        for path in CommandLine.arguments.dropFirst() {
-            guard let file = fopen(path, "rb") else {
-                print("http-fuzz: cannot open \(path)")
-                exit(1)
-            }
-            var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let count = fread(&chunk, 1, chunk.count, file)
-                if count <= 0 { break }
-                bytes += chunk[0..<count]
-            }
-            fclose(file)
-            bytes.withUnsafeBufferPointer { exercise($0) }
-        }
-        print("http-fuzz: replayed \(CommandLine.arguments.count - 1) inputs")
-    }
+    static func main() { FuzzDriver.replay("http-fuzz") { bytes in bytes.withUnsafeBufferPointer { exercise($0) } } }
 }
 #endif
