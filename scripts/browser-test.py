@@ -11,10 +11,9 @@ import sys
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 base, mqtt_url, artifacts = sys.argv[1:4]
@@ -49,11 +48,23 @@ def text(driver):
     return driver.find_element(By.TAG_NAME, "body").text
 
 
+def gone(element):
+    """True once the element has left the document. Chromium sometimes answers a
+    question about a node of the page just unloaded with a generic inspector error
+    ("Node with given id does not belong to the document") instead of a stale
+    element reference; both mean the same here."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
+
+
 def click(driver, selector):
     """Clicks a submit button and waits for the next page to have loaded."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 10).until(lambda d: gone(old))
     WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
