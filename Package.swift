@@ -79,7 +79,7 @@ let package = Package(
         // MQTT ingestion: dialects decoded into machine messages (the collector grows here).
         .target(
             name: "Collector",
-            dependencies: ["Domain", "JSON", "MQTT", "Services", "Workers", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Domain", "JSON", "MQTT", "Services", "Workers", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strictSettings
         ),
         // The one service layer: every business rule and transaction, shared by the web app, the
@@ -137,6 +137,8 @@ let package = Package(
         .executableTarget(name: "http-fuzz", dependencies: ["HTTP", "FuzzSupport"], path: "Fuzz/HTTPParser", swiftSettings: strictSettings),
         // libFuzzer target for the Sparkplug B and JSON payload decoders (scripts/fuzz.sh payload-fuzz).
         .executableTarget(name: "payload-fuzz", dependencies: ["Collector", "Domain", "FuzzSupport"], path: "Fuzz/Payloads", swiftSettings: strictSettings),
+        // libFuzzer target for the multipart/form-data parser with a round-trip check (scripts/fuzz.sh multipart-fuzz).
+        .executableTarget(name: "multipart-fuzz", dependencies: ["HTTP", "FuzzSupport"], path: "Fuzz/Multipart", swiftSettings: strictSettings),
 
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain", "TimeZones"], swiftSettings: strictSettings),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Snapshots"], swiftSettings: strictSettings),

@@ -247,13 +247,19 @@ if [ -n "${MES_TEST_MQTT_URL:-}" ]; then
     curl -sSN --max-time 20 "http://127.0.0.1:$port/events" >"$work/live.txt" 2>/dev/null &
     curl_pid=$!
     "$mes" collect --database-url "$url" --mqtt-url "$MES_TEST_MQTT_URL" --client-id "mes-cli-$$" \
-        --spool "$work/spool" >"$work/collect.log" 2>&1 &
+        --spool "$work/spool" --metrics-address 127.0.0.1:0 >"$work/collect.log" 2>&1 &
     collect_pid=$!
-    for _ in $(seq 1 100); do grep -q "subscribed" "$work/collect.log" 2>/dev/null && break; sleep 0.05; done
+    for _ in $(seq 1 100); do grep -q "metrics at" "$work/collect.log" 2>/dev/null && break; sleep 0.05; done
     "$mes" simulate --mqtt-url "$MES_TEST_MQTT_URL" --machines 20 --seconds 3 --speed 600 --seed 7 >"$work/simulate.log" 2>&1
     expect "mes simulate publishes a plant of 20 machines" 0 "published [0-9]+ machine messages" -- cat "$work/simulate.log"
     published=$(grep -o 'published [0-9]*' "$work/simulate.log" | grep -o '[0-9]*$' || echo none)
     sleep 1
+    metrics_url=$(grep -o 'metrics at http://[0-9.:]*/metrics' "$work/collect.log" | grep -o 'http://.*')
+    for _ in $(seq 1 50); do curl -sS "$metrics_url" | grep -q "^mes_mqtt_messages_stored_total $published\$" && break; sleep 0.1; done
+    expect "mes collect --metrics-address counts the messages received and stored" 0 \
+        "^mes_mqtt_messages_received_total $published mes_mqtt_messages_stored_total $published\$" -- \
+        bash -c "curl -sS '$metrics_url' | grep -E '^mes_mqtt_messages_(received|stored)_total ' | sort | tr '\n' ' ' | sed 's/ \$//'"
+    expect "and the batch sizes as a histogram" 0 'mes_collector_batch_size_bucket\{le="5000.0"\} [1-9]' -- curl -sS "$metrics_url"
     kill -TERM "$collect_pid"
     collect_status=0
     wait "$collect_pid" || collect_status=$?
@@ -451,6 +457,8 @@ for _ in $(seq 1 100); do
 done
 expect "the demo's wall screen shows its 22 machines, some running" 0 "^22 [1-9]" -- \
     bash -c "page=\$(curl -sS -b '$work/demo.jar' '$demo_url/wall/S1'); echo \$(grep -c 'class=\"tile ' <<<\"\$page\") \$(grep -c 'tile state-running' <<<\"\$page\")"
+expect "the demo's /metrics counts the simulator's messages as they arrive" 0 '^mes_mqtt_messages_received_total [1-9]' -- \
+    curl -sS "$demo_url/metrics"
 demo_stop
 demo_left=$(pgrep -f "$demo_data/demo/" | wc -l)
 expect "Ctrl-C stops the demo cleanly, its database and broker too" 0 "^0 0$" -- echo "$demo_status $demo_left"

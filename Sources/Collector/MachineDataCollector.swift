@@ -1,6 +1,7 @@
 import Foundation
 import Domain
 import Logging
+import Metrics
 import Services
 import Workers
 
@@ -70,6 +71,7 @@ public final class MachineDataCollector: @unchecked Sendable {
     private var writerRunning = false
     private var failures = 0
     private var retryAt: MonotonicInstant?
+    private let metrics = CollectorMetrics()
 
     public init(
         service: MachineDataService, spool: Spool, settings: Settings = Settings(), decoder: @escaping Decoder, tick: Tick? = nil,
@@ -90,6 +92,10 @@ public final class MachineDataCollector: @unchecked Sendable {
         case .failure(let reason): return ([], [DeadLetter(receivedAt: receivedAt, topic: topic, payload: payload, reason: reason.reason)])
         }
     }
+
+    /// Bucket bounds for the `mes_collector_batch_size` histogram: a batch holds from one
+    /// message to `batchSize` (5,000 by default).
+    public static let batchSizeBuckets: [Double] = [1, 10, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000]
 
     public var currentStatistics: Statistics {
         lock.withLock {
@@ -118,6 +124,7 @@ public final class MachineDataCollector: @unchecked Sendable {
     /// Queues decoded messages for the writer, spooling at once beyond the memory limit.
     private func append(_ decoded: (messages: [MachineMessage], deadLetters: [DeadLetter]), received: Int) {
         if decoded.messages.isEmpty && decoded.deadLetters.isEmpty && received == 0 { return }
+        if received > 0 { metrics.received.increment(by: received) }
         let overflow: Spool.Batch? = lock.withLock {
             statistics.received += received
             if pending.isEmpty && pendingLetters.isEmpty { oldestPending = .now() }
@@ -153,6 +160,7 @@ public final class MachineDataCollector: @unchecked Sendable {
     private func spoolBatch(_ batch: Spool.Batch) {
         do {
             try spool.append(batch)
+            metrics.spooledBatches.increment()
             lock.withLock {
                 statistics.spooledBatches += 1
                 spooledMessages += batch.messages.count + batch.deadLetters.count
@@ -228,6 +236,7 @@ public final class MachineDataCollector: @unchecked Sendable {
         do {
             let started = MonotonicInstant.now()
             let report = try service.ingest(batch.messages, deadLetters: batch.deadLetters)
+            metrics.written(batch: batch.messages.count + batch.deadLetters.count, report: report, seconds: MonotonicInstant.now().seconds(since: started))
             logger.debug("wrote \(batch.messages.count) messages in \(Int(MonotonicInstant.now().seconds(since: started) * 1000)) ms: \(report.stored) new, \(report.statusChanges.count) status changes")
             lock.withLock {
                 statistics.stored += report.stored
@@ -239,6 +248,7 @@ public final class MachineDataCollector: @unchecked Sendable {
             }
             return true
         } catch {
+            metrics.failedWrites.increment()
             lock.withLock {
                 statistics.failedWrites += 1
                 failures += 1
@@ -250,5 +260,31 @@ public final class MachineDataCollector: @unchecked Sendable {
             }
             return false
         }
+    }
+}
+
+/// What the collector reports to swift-metrics (Prometheus at `mes serve`'s `/metrics`, or
+/// `mes collect --metrics-address`), counted where it happens. Without a bootstrapped metrics
+/// system these cost nothing.
+struct CollectorMetrics {
+    /// MQTT messages taken from the broker (before decoding).
+    let received = Counter(label: "mes_mqtt_messages_received_total")
+    /// Machine messages committed to the database (new ones; duplicates are counted apart).
+    let stored = Counter(label: "mes_mqtt_messages_stored_total")
+    let duplicates = Counter(label: "mes_mqtt_duplicates_total")
+    /// Messages that could not be read, stored in `dead_letter` with the reason.
+    let deadLettered = Counter(label: "mes_mqtt_dead_lettered_total")
+    /// Messages and dead letters per database transaction.
+    let batchSize = Recorder(label: "mes_collector_batch_size")
+    let batchSeconds = Timer(label: "mes_collector_batch_duration_seconds")
+    let failedWrites = Counter(label: "mes_collector_failed_writes_total")
+    let spooledBatches = Counter(label: "mes_collector_spooled_batches_total")
+
+    func written(batch: Int, report: MachineDataService.IngestReport, seconds: Double) {
+        batchSize.record(batch)
+        batchSeconds.recordNanoseconds(Int64(seconds * 1e9))
+        stored.increment(by: report.stored)
+        duplicates.increment(by: report.duplicates)
+        deadLettered.increment(by: report.deadLetters)
     }
 }

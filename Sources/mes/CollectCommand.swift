@@ -24,7 +24,9 @@ struct CollectCommand: ParsableCommand {
             written once it is back. Several collectors may split the load with --share. With \
             --sparkplug-host it is also a Sparkplug B host application on a second, clean MQTT \
             session with its STATE will. On SIGTERM or SIGINT it stops receiving, writes or spools \
-            what it holds, and exits. See docs/mqtt.md.
+            what it holds, and exits. With --metrics-address it serves Prometheus metrics: messages \
+            received, stored, duplicated and dead-lettered, batch sizes and write times, failed \
+            writes and spooled batches. See docs/mqtt.md.
             """
     )
 
@@ -57,10 +59,16 @@ struct CollectCommand: ParsableCommand {
     @Option(help: "Seconds a message may wait for its batch to fill.")
     var batchDelay: Double = 0.02
 
+    @Option(name: .customLong("metrics-address"), help: "host:port to serve Prometheus metrics on (/metrics, and /healthz); off by default.")
+    var metricsAddress: String?
+
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         guard batchDelay > 0 else { throw ValidationError("--batch-delay must be positive") }
         guard sparkplugReorderTimeout >= 0 else { throw ValidationError("--sparkplug-reorder-timeout must be 0 or more") }
+        if let metricsAddress {
+            do { _ = try HostPort(metricsAddress, setting: "--metrics-address") } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func run() throws {
@@ -77,16 +85,30 @@ struct CollectCommand: ParsableCommand {
             throw ValidationError("MES_MQTT_URL: no broker given: pass --mqtt-url or set MES_MQTT_URL, e.g. mqtt://127.0.0.1:1883")
         }
 
+        // Before the collector exists: its counters bind to the metrics system when made.
+        let registry = metricsAddress.map { _ in PrometheusExposition.bootstrap() }
         let session = try CollectorSession.start(
             configuration: configuration, databaseURL: databaseURL, broker: broker, logger: logger,
             options: .init(batchSize: batchSize, batchDelay: batchDelay, sparkplugHost: sparkplugHost, sparkplugMapping: sparkplugMapping,
                            sparkplugReorderTimeout: sparkplugReorderTimeout))
         print("mes collect: subscribed to \(session.filter) on \(broker) as \(configuration.collectorID)")
+        var metricsServer: HTTPServer?
+        if let registry, let metricsAddress {
+            let address = try HostPort(metricsAddress, setting: "--metrics-address")
+            var router = Router()
+            try router.get("/metrics", execution: .loop) { _, _ in PrometheusExposition.response(registry) }
+            try router.get("/healthz", execution: .loop) { _, _ in .text("ok\n") }
+            let server = HTTPServer(configuration: HTTPServerConfiguration(host: address.host, port: address.port), router: router, logger: logger)
+            try server.start()
+            metricsServer = server
+            print("mes collect: metrics at http://\(address.host):\(server.port)/metrics")
+        }
         fflush(nil)
 
         let signal = TerminationSignals.wait()
         logger.info("received signal \(signal); writing what is held and stopping")
         let statistics = session.stop()
+        metricsServer?.shutdown(gracePeriod: 1)
         print("mes collect: received \(statistics.received), stored \(statistics.stored), duplicates \(statistics.duplicates), dead letters \(statistics.deadLetters), spooled batches \(statistics.spooledBatches), still waiting \(statistics.waiting)")
     }
 }

@@ -135,25 +135,25 @@ struct DemoCommand: ParsableCommand {
         defer {
             for child in children.reversed() { child.stop() }
         }
-        step("starting the collector, the simulator (\(speed)x) and the server")
-        let collectLog = folder.appendingPathComponent("logs/collect.log")
-        children.append(try child(["collect", "--client-id", "mes-demo"], environment, log: collectLog))
-        // The simulator's first messages (every machine's state) must find the collector subscribed.
-        for _ in 0..<200 {
-            if let text = try? String(contentsOf: collectLog, encoding: .utf8), text.contains("subscribed") { break }
-            usleep(50_000)
-        }
-        children.append(try child(
-            ["simulate", "--machines", String(Self.machines), "--seed", String(Self.seed), "--speed", String(speed), "--seconds", "0"], environment,
-            log: folder.appendingPathComponent("logs/simulate.log")))
+        step("starting the server with its collector, then the simulator (\(speed)x)")
+        // The server collects too (as in a small plant), so its /metrics shows the MQTT side.
         let serveLog = folder.appendingPathComponent("logs/serve.log")
-        children.append(try child(["serve", "--http-address", httpAddress, "--no-collect"] + (erp == nil ? ["--no-sync"] : []), environment, log: serveLog))
+        children.append(try child(
+            ["serve", "--http-address", httpAddress] + (erp == nil ? ["--no-sync"] : []),
+            environment.merging(["MES_COLLECTOR_ID": "mes-demo"]) { $1 }, log: serveLog))
+        // It prints its address once subscribed: the simulator's first messages (every
+        // machine's state) must find the subscription.
         var address: String?
         for _ in 0..<400 where address == nil {
             if let text = try? String(contentsOf: serveLog, encoding: .utf8), let range = text.range(of: "listening on ") {
                 address = text[range.upperBound...].split(whereSeparator: \.isNewline).first.map(String.init)
             }
             if address == nil { usleep(50_000) }
+        }
+        if address != nil {
+            children.append(try child(
+                ["simulate", "--machines", String(Self.machines), "--seed", String(Self.seed), "--speed", String(speed), "--seconds", "0"], environment,
+                log: folder.appendingPathComponent("logs/simulate.log")))
         }
         guard let address else { throw ValidationError("the server did not start; see \(serveLog.path)") }
         print("""

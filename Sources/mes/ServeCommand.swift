@@ -60,8 +60,7 @@ struct ServeCommand: ParsableCommand {
         let configuration = try global.configuration(extraFlags: flags)
         let logger = global.bootstrapLogging(configuration)
 
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let registry = PrometheusExposition.bootstrap()
         let hub = SSEHub(replayCapacity: 4096)
         let pool = configuration.databaseURL.map { PGPool(configuration: PGPoolConfiguration(url: $0, maxConnections: configuration.databasePoolSize)) }
         let listener = configuration.databaseURL.map { PGListener(url: $0, channels: ["mes_events"], logger: logger) }
@@ -88,8 +87,9 @@ struct ServeCommand: ParsableCommand {
         // Liveness: the process answers. Readiness: it can do its work (a load balancer sends
         // traffic only then; Kubernetes and the Dockerfile's HEALTHCHECK ask these).
         try router.get("/healthz", execution: .loop) { _, _ in .text("ok\n") }
-        // Prometheus: requests and their durations, open event streams (kept as they happen);
-        // the database pool, the ERP outbox and the dead letters (read at each scrape).
+        // Prometheus: requests and their durations, open event streams, and the collector's
+        // messages, batches and dead letters (counted as they happen); the database pool, the
+        // ERP outbox and the dead letters stored (read at each scrape).
         let poolOpen = registry.makeGauge(name: "mes_db_pool_connections", labels: [("state", "open")])
         let poolIdle = registry.makeGauge(name: "mes_db_pool_connections", labels: [("state", "idle")])
         let poolWaiting = registry.makeGauge(name: "mes_db_pool_waiting")
@@ -117,7 +117,7 @@ struct ServeCommand: ParsableCommand {
                 deadLetters.set(figures.3)
                 events.set(figures.4)
             }
-            return HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())
+            return PrometheusExposition.response(registry)
         }
         let migrations = try? PGMigration.load(directory: try locateFolder(
             "Migrations", configured: configuration.migrationsDirectory, setting: "MES_MIGRATIONS_DIR", flag: "--migrations"))

@@ -411,7 +411,7 @@ public final class QualityService: Sendable {
         try AuditTrail.record("hold.placed", entity: "quality_hold", id: String(id), actor: actor, at: now, reason: reason,
                               after: try AuditTrail.snapshot("quality_hold", id: id, db), db)
         if state == OperationState.running.rawValue || state == OperationState.setup.rawValue {
-            try production.perform(.pause, operationID: operationID, by: nil, at: now, db)
+            _ = try production.perform(.pause, operationID: operationID, by: nil, at: now, db)
         }
         return id
     }
