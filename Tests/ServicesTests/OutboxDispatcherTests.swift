@@ -11,10 +11,10 @@ import Testing
 final class RecordingERP: ERPConnector {
     let latency: Double
     init(latency: Double = 0) { self.latency = latency }
-    private let state = Mutex<(pushed: [String], failures: [String: Int], inFlight: Int, mostInFlight: Int)>(([], [:], 0, 0))
+    private let state = Mutex<(pushed: [String], failures: [String: (times: Int, kind: ERPError.Kind)], inFlight: Int, mostInFlight: Int)>(([], [:], 0, 0))
 
-    /// `key` fails its next `times` pushes.
-    func fail(_ key: String, times: Int) { state.withLock { $0.failures[key] = times } }
+    /// `key` fails its next `times` pushes with an error of `kind`.
+    func fail(_ key: String, times: Int, kind: ERPError.Kind = .refused) { state.withLock { $0.failures[key] = (times, kind) } }
     var pushed: [String] { state.withLock { $0.pushed } }
     /// The most pushes that were under way at one time.
     var mostInFlight: Int { state.withLock { $0.mostInFlight } }
@@ -26,15 +26,19 @@ final class RecordingERP: ERPConnector {
         }
         defer { state.withLock { $0.inFlight -= 1 } }
         if latency > 0 { Thread.sleep(forTimeInterval: latency) }
-        let failing = state.withLock { state -> Bool in
-            if let left = state.failures[idempotencyKey], left > 0 {
-                state.failures[idempotencyKey] = left - 1
-                return true
+        let failing = state.withLock { state -> ERPError.Kind? in
+            if let failure = state.failures[idempotencyKey], failure.times > 0 {
+                state.failures[idempotencyKey] = (failure.times - 1, failure.kind)
+                return failure.kind
             }
             state.pushed.append(idempotencyKey)
-            return false
+            return nil
         }
-        if failing { throw ERPError(.unreachable, "connection refused") }
+        switch failing {
+        case .unreachable?: throw ERPError(.unreachable, "connection refused")
+        case let kind?: throw ERPError(kind, "no such production")
+        case nil: break
+        }
         return .sent("ok \(idempotencyKey)")
     }
 }
@@ -89,7 +93,7 @@ struct OutboxDispatcherTests {
             }
             #expect(report == OutboxDispatcher.Report(sent: 0, retried: 0, dead: 1))
             let dead = try Outbox.ledger(state: "dead", plant.pool)
-            #expect(dead.map(\.key) == [stuck] && dead.first?.attempts == 3 && dead.first?.lastError == "unreachable: connection refused")
+            #expect(dead.map(\.key) == [stuck] && dead.first?.attempts == 3 && dead.first?.lastError == "refused: no such production")
             let attempts = try plant.db.query("SELECT outcome FROM erp_outbox_attempt a JOIN erp_outbox o ON o.id = a.outbox_id WHERE o.idempotency_key = \(stuck) ORDER BY attempt")
                 .decode(String.self)
             #expect(attempts == ["retry", "retry", "dead"])
@@ -103,6 +107,42 @@ struct OutboxDispatcherTests {
             #expect(erp.pushed == keys["WO-2"]! + keys["WO-1"]!)
             let sent = try Outbox.ledger(state: "sent", plant.pool)
             #expect(sent.count == 4 && sent.allSatisfy { $0.erpAnswer == "ok \($0.key)" && $0.sentAt != nil })
+        }
+    }
+
+    @Test func anUnreachableERP_isAnOutage_retriedSoon_andNeverKillsAnEntry() throws {
+        try ProductionFixture.with { plant in
+            let keys = try Self.queue(plant, orders: ["WO-1"], scrapsPerOrder: 1)
+            let key = keys["WO-1"]![0]
+            let erp = RecordingERP()
+            erp.fail(key, times: 12, kind: .unreachable)
+            let dispatcher = OutboxDispatcher(pool: plant.pool, connector: erp, node: "test", maxAttempts: 3, baseDelay: 2, outageMaxDelay: 30)
+            #expect(dispatcher.delay(afterOutageAttempt: 1) == 2 && dispatcher.delay(afterOutageAttempt: 5) == 30 && dispatcher.delay(afterOutageAttempt: 12) == 30)
+            // Twelve attempts while the ERP is away: four times maxAttempts, and still pending.
+            for _ in 0..<12 {
+                #expect(try dispatcher.runOnce() == OutboxDispatcher.Report(retried: 1))
+                let wait = try plant.db.query("""
+                    SELECT round(extract(epoch FROM next_attempt_at - now()))::int FROM erp_outbox WHERE idempotency_key = \(key)
+                    """).decode(Int.self)
+                #expect(wait.first.map { $0 <= 30 } == true, "an outage's backoff stops at 30 s")
+                try plant.db.execute("UPDATE erp_outbox SET next_attempt_at = now()")
+            }
+            #expect(try plant.db.query("SELECT state, attempts FROM erp_outbox WHERE idempotency_key = \(key)").decode((String, Int).self).first! == ("pending", 12))
+            // Back: it goes, once.
+            #expect(try dispatcher.runOnce() == OutboxDispatcher.Report(sent: 1))
+            #expect(erp.pushed == [key])
+
+            // Outages before refusals do not shorten the refusals' count: two outages, then
+            // refusals, dead only at the third refusal.
+            let next = try Self.queue(plant, orders: ["WO-2"], scrapsPerOrder: 1)["WO-2"]![0]
+            erp.fail(next, times: 2, kind: .unreachable)
+            var outcomes: [OutboxDispatcher.Report] = []
+            for round in 0..<5 {
+                if round == 2 { erp.fail(next, times: 5, kind: .refused) }
+                outcomes.append(try dispatcher.runOnce())
+                try plant.db.execute("UPDATE erp_outbox SET next_attempt_at = now() WHERE state = 'pending'")
+            }
+            #expect(outcomes.map(\.dead) == [0, 0, 0, 0, 1])
         }
     }
 

@@ -12,8 +12,12 @@ import Postgres
 /// `FOR UPDATE SKIP LOCKED`, so no entry is sent by two nodes, and an entry waits while an
 /// earlier entry of its stream (its work order) is pending or dead, so the ERP hears about an
 /// order's operations before its completion. A failure is retried with exponential backoff
-/// (`baseDelay` × 2^(attempt−1), at most `maxDelay`); after `maxAttempts` the entry is dead
-/// and stays in the ledger until someone replays it.
+/// (`baseDelay` × 2^(failure−1), at most `maxDelay`); after `maxAttempts` refusals or
+/// unreadable answers the entry is dead and stays in the ledger until someone replays it.
+///
+/// An ERP that cannot be reached is an outage, not a fault of the entry: such attempts are
+/// logged in the ledger but never count towards `maxAttempts`, and their backoff stops at
+/// `outageMaxDelay`, so everything goes soon after the ERP is back, however long it was away.
 public final class OutboxDispatcher: Sendable {
     let pool: PGPool
     let connector: any ERPConnector
@@ -21,11 +25,12 @@ public final class OutboxDispatcher: Sendable {
     let maxAttempts: Int
     let baseDelay: Double
     let maxDelay: Double
+    let outageMaxDelay: Double
     let logger: Logger
 
     public init(
         pool: PGPool, connector: any ERPConnector, node: String, maxAttempts: Int = 8, baseDelay: Double = 2, maxDelay: Double = 600,
-        logger: Logger = Logger(label: "mes.erp.outbox")
+        outageMaxDelay: Double = 30, logger: Logger = Logger(label: "mes.erp.outbox")
     ) {
         self.pool = pool
         self.connector = connector
@@ -33,6 +38,7 @@ public final class OutboxDispatcher: Sendable {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        self.outageMaxDelay = outageMaxDelay
         self.logger = logger
     }
 
@@ -74,9 +80,14 @@ public final class OutboxDispatcher: Sendable {
         return report
     }
 
-    /// The seconds to wait after failed attempt number `attempt` (1-based).
+    /// The seconds to wait after failure number `attempt` (1-based).
     public func delay(afterAttempt attempt: Int) -> Double {
         min(maxDelay, baseDelay * Double(1 << min(max(0, attempt - 1), 30)))
+    }
+
+    /// The seconds to wait after attempt number `attempt` found the ERP unreachable.
+    public func delay(afterOutageAttempt attempt: Int) -> Double {
+        min(outageMaxDelay, delay(afterAttempt: attempt))
     }
 
     /// Takes one due entry, pushes it and records the outcome; nil when nothing is due.
@@ -105,10 +116,21 @@ public final class OutboxDispatcher: Sendable {
                     """)
             } catch {
                 detail = String(describing: error)
-                outcome = attempt >= maxAttempts ? "dead" : "retry"
+                let wait: Double
+                if (error as? ERPError)?.kind == .unreachable {
+                    wait = delay(afterOutageAttempt: attempt)
+                } else {
+                    // Refusals and unreadable answers so far, this one included (outages do not count).
+                    let failures = try db.query("""
+                        SELECT count(*)::int + 1 FROM erp_outbox_attempt
+                        WHERE outbox_id = \(id) AND outcome <> 'sent' AND outcome <> 'skipped' AND detail NOT LIKE 'unreachable:%'
+                        """).decode(Int.self).first ?? 1
+                    outcome = failures >= maxAttempts ? "dead" : "retry"
+                    wait = delay(afterAttempt: failures)
+                }
                 try db.execute("""
                     UPDATE erp_outbox SET state = \(outcome == "dead" ? "dead" : "pending"), attempts = \(attempt), last_error = \(detail),
-                        next_attempt_at = now() + make_interval(secs => \(delay(afterAttempt: attempt)))
+                        next_attempt_at = now() + make_interval(secs => \(wait))
                     WHERE id = \(id)
                     """)
                 logger.warning("ERP push failed", metadata: ["key": "\(key)", "attempt": "\(attempt)", "outcome": "\(outcome)", "error": "\(detail)"])
