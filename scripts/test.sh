@@ -2,7 +2,8 @@
 # The whole test suite, from nothing: installs the Debian packages it needs (as root), starts its
 # own PostgreSQL, Mosquitto and Tryton (the ERP) on free loopback ports, builds, runs `swift test`,
 # checks the `mes` command end to end, drives the web app in headless Chromium (screenshots in
-# test-artifacts/browser/) and lints the Dockerfile, then stops everything it started.
+# test-artifacts/browser/), lints the Dockerfile, and runs the README's demo command in a fresh
+# clone (scripts/check-readme.sh), then stops everything it started.
 # Tryton installs from PyPI into a cached venv and activates its modules (1-3 minutes cold); it
 # starts in the background while Swift builds.
 #   scripts/test.sh                  everything
@@ -57,10 +58,12 @@ rm -f "$tryton_out" "$tryton_out.log"
 step "running swift test"
 swift test --skip-build "${filter[@]}"
 
-step "replaying the fuzz corpora, then fuzzing the HTTP parser and the payload decoders"
+step "replaying the fuzz corpora, then fuzzing the HTTP parser, the multipart parser and the payload decoders"
 .build/debug/http-fuzz Fuzz/corpus/http/*
+.build/debug/multipart-fuzz Fuzz/corpus/multipart/*
 .build/debug/payload-fuzz Fuzz/corpus/payloads/*
 scripts/fuzz.sh http-fuzz "${MES_FUZZ_SECONDS:-60}"
+scripts/fuzz.sh multipart-fuzz "${MES_FUZZ_SECONDS:-60}"
 scripts/fuzz.sh payload-fuzz "${MES_FUZZ_SECONDS:-60}"
 
 step "checking the mes command end to end"
@@ -71,5 +74,8 @@ scripts/check-browser.sh
 
 step "linting the Dockerfile"
 scripts/lint-dockerfile.sh
+
+step "running the README's command in a fresh clone"
+scripts/check-readme.sh
 
 step "all tests passed"
