@@ -69,6 +69,9 @@ scripts/fuzz.sh payload-fuzz "${MES_FUZZ_SECONDS:-60}"
 step "checking the mes command end to end"
 scripts/check-cli.sh
 
+step "two nodes and two collectors on one database"
+scripts/check-scaleout.sh
+
 step "driving the web app in headless Chromium"
 scripts/check-browser.sh
 
