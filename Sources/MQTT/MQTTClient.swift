@@ -249,11 +249,12 @@ public final class MQTTClient: @unchecked Sendable {
             try check(mosquitto_publish(handle, nil, topic, Int32(payload.count), payload, 0, retain), "mosquitto_publish")
             return
         }
-        try await awaitAck("PUBLISH") { mid in mosquitto_publish(handle, &mid, topic, Int32(payload.count), payload, qos, retain) }
+        try await awaitAck("PUBLISH", queuedWhileOffline: true) { mid in mosquitto_publish(handle, &mid, topic, Int32(payload.count), payload, qos, retain) }
     }
 
     /// Queues a message without waiting for the broker: libmosquitto sends it, and for QoS 1
-    /// retries until acknowledged, on its network thread. For high-rate publishers. Packet ids
+    /// retries until acknowledged, on its network thread, across reconnections (a QoS 1
+    /// message given while the broker is away waits in the queue). For high-rate publishers. Packet ids
     /// have 16 bits: keep fewer than 65,535 messages unacknowledged (await a `publish` now and
     /// then), or an ack cannot be told apart from a later message's with the same id.
     public func send(_ topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) throws {
@@ -262,8 +263,9 @@ public final class MQTTClient: @unchecked Sendable {
         let rc = state.withLock { state -> Int32 in
             var mid: Int32 = 0
             let rc = mosquitto_publish(handle, &mid, topic, Int32(payload.count), payload, qos, retain)
-            if rc == MOSQ_ERR_SUCCESS.rawValue && qos > 0 { state.unawaited.insert(mid) }
-            return rc
+            let queued = qos > 0 && Self.queued(rc)
+            if queued { state.unawaited.insert(mid) }
+            return queued ? MOSQ_ERR_SUCCESS.rawValue : rc
         }
         try check(rc, "mosquitto_publish")
     }
@@ -298,12 +300,21 @@ public final class MQTTClient: @unchecked Sendable {
         }
     }
 
-    private func awaitAck(_ operation: String, _ send: (inout Int32) -> Int32) async throws {
+    /// True when `mosquitto_publish` of a QoS 1 or 2 message returned `rc` with the message in
+    /// libmosquitto's outgoing queue: on success, and also while the connection is down
+    /// (MOSQ_ERR_NO_CONN), since the library queues such a message before trying to send it and
+    /// sends it once it has reconnected. Publishing it again would send it twice.
+    private static func queued(_ rc: Int32) -> Bool {
+        rc == MOSQ_ERR_SUCCESS.rawValue || rc == MOSQ_ERR_NO_CONN.rawValue
+    }
+
+    private func awaitAck(_ operation: String, queuedWhileOffline: Bool = false, _ send: (inout Int32) -> Int32) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             // The ack can arrive on the network thread before we register, hence `early`.
             var mid: Int32 = 0
             let rc = state.withLock { state -> Int32 in
-                let rc = send(&mid)
+                var rc = send(&mid)
+                if queuedWhileOffline && Self.queued(rc) { rc = MOSQ_ERR_SUCCESS.rawValue }
                 if rc == MOSQ_ERR_SUCCESS.rawValue {
                     if state.early.remove(mid) != nil { return -1 }
                     state.ackWaiters[mid] = continuation

@@ -124,6 +124,48 @@ struct MQTTSessionTests {
         #expect(message.map { String(decoding: $0.payload, as: UTF8.self) } == "after restart")
     }
 
+    /// QoS 1 messages given while the broker is away (libmosquitto answers MOSQ_ERR_NO_CONN
+    /// but has queued them) are neither refused nor lost: they go, once, after the reconnect.
+    @Test func messagesGivenWhileTheBrokerIsAway_areQueued_andSentOnceItIsBack() async throws {
+        var broker = try TestBroker.start()
+        defer { broker.stop() }  // stops whichever broker runs last
+        var configuration = try MQTTClientTests.configuration()
+        configuration.port = broker.port
+        configuration.reconnectDelay = (1, 2)
+        let publisher = try MQTTClient(configuration: configuration)
+        defer { publisher.close() }
+        let guardTask = watchdog(publisher, seconds: 30)
+        defer { guardTask.cancel() }
+        var events = publisher.events.makeAsyncIterator()
+        try await publisher.connect()
+        #expect(await events.next() == .connected(sessionPresent: false))
+
+        broker.stop()
+        guard case .disconnected? = await events.next() else { Issue.record("no disconnect event"); return }
+        let topic = "mes/test/offline/\(UUID().uuidString.prefix(8))"
+        // Retained, so that a subscriber coming later still finds each one on the new broker.
+        for n in 0..<5 { try publisher.send("\(topic)/\(n)", payload: Array("queued \(n)".utf8), qos: 1, retain: true) }
+        broker = try TestBroker.start(port: broker.port)
+        // Given before the reconnect too (the delay is 1-2 s): it waits for its ack, after the five.
+        try await publisher.publish("\(topic)/last", payload: Array("awaited".utf8), qos: 1, retain: true)
+
+        var subscriberConfiguration = try MQTTClientTests.configuration()
+        subscriberConfiguration.port = broker.port
+        let subscriber = try MQTTClient(configuration: subscriberConfiguration)
+        defer { subscriber.close() }
+        let subscriberGuard = watchdog(subscriber, seconds: 10)
+        defer { subscriberGuard.cancel() }
+        try await subscriber.connect()
+        try await subscriber.subscribe("\(topic)/#", qos: 1)
+        var messages = subscriber.messages.makeAsyncIterator()
+        var received: Set<String> = []
+        for _ in 0..<6 {
+            guard let message = await messages.next() else { break }
+            received.insert(String(decoding: message.payload, as: UTF8.self))
+        }
+        #expect(received == Set((0..<5).map { "queued \($0)" } + ["awaited"]))
+    }
+
     /// A client that vanishes without DISCONNECT gets its will published by the broker (the
     /// Sparkplug host's STATE offline, an edge node's NDEATH); a clean close does not.
     @Test func will_isPublishedWhenTheConnectionDies_notOnACleanClose() async throws {
