@@ -13,6 +13,8 @@ import Synchronization
 ///
 /// One file per batch, written to a temporary name, flushed with fsync and renamed, so a crash
 /// leaves either the whole batch or none of it. Files are named by a rising sequence number.
+/// A write that fails (a full disk) deletes its partial file at once, and opening the folder
+/// deletes the partial files of a crash, so neither holds space the next batch needs.
 public final class Spool: Sendable {
     public struct Batch: Codable, Sendable, Equatable {
         public var messages: [MachineMessage]
@@ -35,6 +37,9 @@ public final class Spool: Sendable {
             throw CollectorError("cannot create the spool folder \(directory): \(error)")
         }
         next = Mutex((Self.sequenceNumbers(in: directory).max() ?? 0) + 1)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".batch.tmp") {
+            unlink(directory + "/" + name)
+        }
     }
 
     static func sequenceNumbers(in directory: String) -> [UInt64] {
@@ -63,8 +68,13 @@ public final class Spool: Sendable {
         let temporary = final + ".tmp"
         do {
             let bytes = try JSONEncoder().encode(batch)
-            try Self.writeDurably(Array(bytes), to: temporary)
-            guard rename(temporary, final) == 0 else { throw CollectorError("rename: \(String(cString: strerror(errno)))") }
+            do {
+                try Self.writeDurably(Array(bytes), to: temporary)
+                guard rename(temporary, final) == 0 else { throw CollectorError("rename: \(String(cString: strerror(errno)))") }
+            } catch {
+                unlink(temporary)
+                throw error
+            }
         } catch let error as CollectorError {
             throw CollectorError("cannot spool to \(final): \(error.message)")
         } catch {
