@@ -72,6 +72,9 @@ scripts/check-cli.sh
 step "two nodes and two collectors on one database"
 scripts/check-scaleout.sh
 
+step "faults: PostgreSQL, Mosquitto, the collector, the server and Tryton taken away under load"
+scripts/check-faults.sh "${MES_FAULT_PG_SECONDS:-60}" "${MES_FAULT_TRYTON_SECONDS:-300}"
+
 step "driving the web app in headless Chromium"
 scripts/check-browser.sh
 
