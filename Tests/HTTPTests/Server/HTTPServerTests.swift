@@ -119,7 +119,8 @@ struct HTTPServerTests {
     /// Bad requests by name, so test logs show the name rather than 17 KB of header.
     enum BadRequest: String, CaseIterable, Sendable {
         case malformedRequestLine, contentLengthWithTransferEncoding, differingContentLength, badChunk
-        case unknownTransferCoding, http2, longURI, hugeHeaders, bodyTooLarge, badPercentEscape
+        case unknownTransferCoding, http2, longURI, hugeHeaders, hundredThousandHeaders, bodyTooLarge, badPercentEscape
+        case smugglingWithObfuscatedChunked, smugglingWithSpaceBeforeColon
 
         var request: String {
             switch self {
@@ -131,6 +132,11 @@ struct HTTPServerTests {
             case .http2: "GET / HTTP/2.0\r\nHost: x\r\n\r\n"
             case .longURI: "GET /" + String(repeating: "u", count: 9000) + " HTTP/1.1\r\nHost: x\r\n\r\n"
             case .hugeHeaders: "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "h", count: 17000) + "\r\n\r\n"
+            case .hundredThousandHeaders: "GET / HTTP/1.1\r\nHost: x\r\n" + String(repeating: "X-A: b\r\n", count: 100_000) + "\r\n"
+            // RFC 9112 section 6.1: a Transfer-Encoding other than chunked last, or a field
+            // name with white space before the colon, must not be taken at face value.
+            case .smugglingWithObfuscatedChunked: "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: xchunked\r\n\r\nabcd"
+            case .smugglingWithSpaceBeforeColon: "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 4\r\n\r\nabcd"
             case .bodyTooLarge: "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n"
             case .badPercentEscape: "GET /worker/%zz HTTP/1.1\r\nHost: x\r\n\r\n"
             }
@@ -141,7 +147,7 @@ struct HTTPServerTests {
             case .unknownTransferCoding: 501
             case .http2: 505
             case .longURI: 414
-            case .hugeHeaders: 431
+            case .hugeHeaders, .hundredThousandHeaders: 431
             case .bodyTooLarge: 413
             default: 400
             }
