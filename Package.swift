@@ -48,7 +48,7 @@ let package = Package(
         ),
         .target(
             name: "MQTT",
-            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CMosquitto", "Workers", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -58,7 +58,7 @@ let package = Package(
         ),
         .target(name: "Markdown", dependencies: ["CCmark"], swiftSettings: strictSettings),
         // Mustache templates parsed once and rendered into bytes, escaped by default (the pages).
-        .target(name: "Templating", dependencies: ["Markup"], swiftSettings: strictSettings),
+        .target(name: "Templating", dependencies: ["Markup", "Workers"], swiftSettings: strictSettings),
         // SVG charts drawn on the server (control charts now; timelines and Paretos later).
         .target(name: "Charts", dependencies: ["Markup"], swiftSettings: strictSettings),
         // HTML/XML escaping, shared by error pages, charts and the web app.
@@ -91,11 +91,11 @@ let package = Package(
         ),
         // Tryton as the ERP: a JSON-RPC client and the connector that pulls orders and pushes the
         // outbox (URLSession from FoundationNetworking for HTTP and HTTPS).
-        .target(name: "Tryton", dependencies: ["CivilDate", "HTTPClient", "JSON", "Services"], swiftSettings: strictSettings),
+        .target(name: "Tryton", dependencies: ["CivilDate", "HTTPClient", "JSON", "Services", "Workers"], swiftSettings: strictSettings),
         // Outbound webhooks, the outbox for ERPs without a connector: signed with HMAC-SHA-256.
         .target(name: "Webhooks", dependencies: ["Digest", "HTTPClient", "JSON", "Services"], swiftSettings: strictSettings),
         // Blocking HTTP requests over URLSession, for jobs on their own threads.
-        .target(name: "HTTPClient", swiftSettings: strictSettings),
+        .target(name: "HTTPClient", dependencies: ["Workers"], swiftSettings: strictSettings),
         // The web application: the REST API now, the pages with the web-application issue.
         .target(
             name: "Web", dependencies: ["Charts", "Digest", "Domain", "HTTP", "JSON", "Postgres", "Services", "Templating", .product(name: "Logging", package: "swift-log")],
@@ -124,6 +124,7 @@ let package = Package(
                 "Tryton",
                 "Web",
                 "Webhooks",
+                "Workers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -143,24 +144,24 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain", "TimeZones"], swiftSettings: strictSettings),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Snapshots"], swiftSettings: strictSettings),
         .testTarget(
-            name: "CollectorTests", dependencies: ["Collector", "Domain", "JSON", "MQTT", "Postgres", "Services", "TestSupport"],
+            name: "CollectorTests", dependencies: ["Workers", "Collector", "Domain", "JSON", "MQTT", "Postgres", "Services", "TestSupport"],
             swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Domain", "Collector", "Services"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(
-            name: "WebTests", dependencies: ["Web", "Webhooks", "Digest", "HTTP", "HTTPClient", "Services", "Domain", "Postgres", "JSON", "Templating", "TestSupport"],
+            name: "WebTests", dependencies: ["Workers", "Web", "Webhooks", "Digest", "HTTP", "HTTPClient", "Services", "Domain", "Postgres", "JSON", "Templating", "TestSupport"],
             exclude: ["Snapshots"], swiftSettings: strictSettings),
         .testTarget(name: "DigestTests", dependencies: ["Digest"], swiftSettings: strictSettings),
         .testTarget(name: "PasswordsTests", dependencies: ["Passwords", "Digest"], swiftSettings: strictSettings),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: strictSettings),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: strictSettings),
         // Fresh throwaway databases for the tests that need PostgreSQL.
-        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .target(name: "TestSupport", dependencies: ["Workers", "Postgres"], path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
-            name: "TrytonTests", dependencies: ["Tryton", "Services", "Domain", "Postgres", "JSON", "HTTP", "TestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "Domain", "Digest", "JSON", "Passwords", "Postgres", "TestSupport"], swiftSettings: strictSettings),
+            name: "TrytonTests", dependencies: ["Workers", "Tryton", "Services", "Domain", "Postgres", "JSON", "HTTP", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ServicesTests", dependencies: ["Workers", "Services", "Domain", "Digest", "JSON", "Passwords", "Postgres", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strictSettings),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"], swiftSettings: strictSettings),

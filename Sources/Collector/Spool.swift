@@ -1,4 +1,6 @@
 #if canImport(FoundationEssentials)
+import Synchronization
+import Workers
 import FoundationEssentials
 #else
 import Foundation
@@ -6,7 +8,6 @@ import Foundation
 import Domain
 import Glibc
 import Services
-import Synchronization
 
 /// Batches the database could not take yet, on disk: the collector keeps accepting messages
 /// while PostgreSQL is down and writes them, oldest first, once it is back.
@@ -26,7 +27,7 @@ public final class Spool: Sendable {
     }
 
     public let directory: String
-    private let next: Mutex<UInt64>
+    private let next: Locked<UInt64>
 
     /// Opens (creating if needed) a spool folder and continues its numbering.
     public init(directory: String) throws(CollectorError) {
@@ -36,7 +37,7 @@ public final class Spool: Sendable {
         } catch {
             throw CollectorError("cannot create the spool folder \(directory): \(error)")
         }
-        next = Mutex((Self.sequenceNumbers(in: directory).max() ?? 0) + 1)
+        next = Locked((Self.sequenceNumbers(in: directory).max() ?? 0) + 1)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".batch.tmp") {
             unlink(directory + "/" + name)
         }

@@ -1,9 +1,10 @@
+import Synchronization
+import Workers
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 import Glibc
-import Synchronization
 
 /// HTTP/1.1 over a plain TCP socket, with kept-alive connections reused per host: the client
 /// for `http://` URLs.
@@ -17,7 +18,7 @@ import Synchronization
 /// the connection. A kept-alive connection the server has closed meanwhile fails before any
 /// answer arrives; the request is then sent once more on a new connection.
 final class PlainHTTPConnections: Sendable {
-    private let idle = Mutex<[String: [Int32]]>([:])
+    private let idle = Locked<[String: [Int32]]>([:])
     private let maxIdlePerHost: Int
 
     init(maxIdlePerHost: Int = 8) {

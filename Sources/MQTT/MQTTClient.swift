@@ -1,6 +1,7 @@
+import Synchronization
+import Workers
 import CMosquitto
 import Glibc
-import Synchronization
 
 /// Where and how to connect.
 public struct MQTTConfiguration: Sendable {
@@ -108,7 +109,7 @@ public final class MQTTClient: @unchecked Sendable {
     /// Connects and disconnects, for logs and health pages. Finishes on `close()`.
     public let events: AsyncStream<MQTTEvent>
     private let eventContinuation: AsyncStream<MQTTEvent>.Continuation
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     private struct State {
         var connectWaiter: CheckedContinuation<Void, any Error>?

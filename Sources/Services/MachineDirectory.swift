@@ -1,6 +1,7 @@
+import Synchronization
+import Workers
 import Domain
 import Postgres
-import Synchronization
 
 /// Machine ids by site and machine code, cached: every message names its machine, and a batch
 /// must not cost a lookup per message.
@@ -16,7 +17,7 @@ final class MachineDirectory: Sendable {
     }
 
     let policy: UnknownMachinePolicy
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     struct State {
         var ids: [Name: Int64] = [:]

@@ -1,5 +1,6 @@
-import FoundationEssentials
 import Synchronization
+import Workers
+import FoundationEssentials
 
 /// The application's templates by name, parsed at load so a broken one stops the server at
 /// boot rather than on the first request that needs it.
@@ -11,7 +12,7 @@ public final class TemplateLibrary: Sendable {
     private let parsed: [String: Template]
     /// Partials included standalone are indented line by line; each (name, indent) pair is
     /// parsed once, when first used.
-    private let indented = Mutex<[IndentedKey: Template]>([:])
+    private let indented = Locked<[IndentedKey: Template]>([:])
 
     private struct IndentedKey: Hashable {
         let name: String

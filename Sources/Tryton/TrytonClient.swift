@@ -1,3 +1,5 @@
+import Synchronization
+import Workers
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -5,7 +7,6 @@ import FoundationNetworking
 import HTTPClient
 import JSON
 import Services
-import Synchronization
 
 /// Where and as whom the MES talks to Tryton.
 public struct TrytonSettings: Sendable, Equatable {
@@ -40,7 +41,7 @@ public struct TrytonSettings: Sendable, Equatable {
 public final class TrytonClient: Sendable {
     public let settings: TrytonSettings
     private let http: BlockingHTTPClient
-    private let state = Mutex<Login?>(nil)
+    private let state = Locked<Login?>(nil)
 
     /// A session and what Tryton says about its user.
     public struct Login: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import Synchronization
+import Workers
 import ArgumentParser
 import Collector
 import Config
@@ -7,7 +9,6 @@ import Logging
 import MQTT
 import Postgres
 import Services
-import Synchronization
 
 /// `mes collect`: the MQTT collector, from broker to database.
 struct CollectCommand: ParsableCommand {
@@ -199,7 +200,7 @@ final class CollectorSession {
             hostConfiguration.will = MQTTMessage(topic: stateTopic, payload: SparkplugPayload.state(online: false, timestamp: birth), qos: 1, retain: true)
             // Our own STATE offline seen while running (a stale retained will, another process
             // with our id): say online again, as the spec asks.
-            let box = Mutex<MQTTClient?>(nil)
+            let box = Locked<MQTTClient?>(nil)
             let spbClient = try MQTTClient(configuration: hostConfiguration) { message in
                 if message.topic == stateTopic, String(decoding: message.payload, as: UTF8.self).contains("\"online\":false") {
                     if !stopping.value.withLock({ $0 }), let client = box.withLock({ $0 }) {
@@ -254,5 +255,5 @@ func blockingAwait(_ body: @escaping @Sendable () async throws -> Void) throws {
 
 /// Set once the collector stops on purpose (its own STATE offline is then expected).
 final class StopFlag: Sendable {
-    let value = Mutex(false)
+    let value = Locked(false)
 }

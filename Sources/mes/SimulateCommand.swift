@@ -1,3 +1,5 @@
+import Synchronization
+import Workers
 import ArgumentParser
 import Collector
 import Config
@@ -6,7 +8,6 @@ import Foundation
 import HTTP
 import MQTT
 import Simulation
-import Synchronization
 
 /// `mes simulate`: a plant publishing over MQTT.
 struct SimulateCommand: ParsableCommand {
@@ -80,7 +81,7 @@ struct SimulateCommand: ParsableCommand {
         print("mes simulate: \(machines) machines, seed \(seed), speed \(speed)x, publishing to \(broker)")
         fflush(nil)
         var published = 0
-        let edge = Mutex(SparkplugEdge(bdSeq: seed % 256))
+        let edge = Locked(SparkplugEdge(bdSeq: seed % 256))
         var nodes: [String: MQTTClient] = [:]
         /// The MQTT client of a line's edge node: its will is the node's NDEATH, and it answers
         /// NCMD rebirth requests with fresh births.
@@ -91,7 +92,7 @@ struct SimulateCommand: ParsableCommand {
                 password: broker.password, tls: configuration.mqttCAFile.map { MQTTConfiguration.TLSOptions(caFile: $0) })
             let death = edge.withLock { $0.death(site: site, node: node) }
             nodeConfiguration.will = MQTTMessage(topic: death.topic, payload: death.payload, qos: 1)
-            let box = Mutex<MQTTClient?>(nil)
+            let box = Locked<MQTTClient?>(nil)
             let client = try MQTTClient(configuration: nodeConfiguration) { [site] command in
                 guard let payload = try? SparkplugPayload.decode(command.payload),
                       payload.metrics.contains(where: { $0.name == "Node Control/Rebirth" && $0.value(datatype: nil) == .boolean(true) }),

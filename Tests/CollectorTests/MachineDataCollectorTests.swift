@@ -1,3 +1,5 @@
+import Synchronization
+import Workers
 import Collector
 import Domain
 import Foundation
@@ -5,7 +7,6 @@ import MQTT
 import Postgres
 import Services
 import TestSupport
-import Synchronization
 import Testing
 
 /// The collector end to end: real Mosquitto, real PostgreSQL, the product's migrations.
@@ -169,7 +170,7 @@ extension MachineDataCollectorTests {
             let pool = PGPool(configuration: PGPoolConfiguration(url: url, maxConnections: 1, acquireTimeout: 2))
             defer { pool.close() }
             let sparkplug = SparkplugDecoder(reorderTimeoutMilliseconds: 300)
-            let commands = Mutex<[String]>([])
+            let commands = Locked<[String]>([])
             sparkplug.setPublisher { topic, _ in commands.withLock { $0.append(topic) } }
             let spool = NSTemporaryDirectory() + "mes-spool-" + UUID().uuidString
             defer { try? FileManager.default.removeItem(atPath: spool) }

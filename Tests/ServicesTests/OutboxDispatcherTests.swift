@@ -1,8 +1,9 @@
+import Synchronization
+import Workers
 import Domain
 import Foundation
 import Postgres
 import Services
-import Synchronization
 import TestSupport
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
 final class RecordingERP: ERPConnector {
     let latency: Double
     init(latency: Double = 0) { self.latency = latency }
-    private let state = Mutex<(pushed: [String], failures: [String: (times: Int, kind: ERPError.Kind)], inFlight: Int, mostInFlight: Int)>(([], [:], 0, 0))
+    private let state = Locked<(pushed: [String], failures: [String: (times: Int, kind: ERPError.Kind)], inFlight: Int, mostInFlight: Int)>(([], [:], 0, 0))
 
     /// `key` fails its next `times` pushes with an error of `kind`.
     func fail(_ key: String, times: Int, kind: ERPError.Kind = .refused) { state.withLock { $0.failures[key] = (times, kind) } }
@@ -151,7 +152,7 @@ struct OutboxDispatcherTests {
             let orders = (1...8).map { "WO-\($0)" }
             let keys = try Self.queue(plant, orders: orders, scrapsPerOrder: 12)
             let erp = RecordingERP(latency: 0.002)
-            let reports = Mutex<[OutboxDispatcher.Report]>([])
+            let reports = Locked<[OutboxDispatcher.Report]>([])
             let finished = DispatchSemaphore(value: 0)
             for node in ["node-a", "node-b"] {
                 let dispatcher = OutboxDispatcher(pool: plant.pool, connector: erp, node: node)

@@ -1,9 +1,10 @@
-import Foundation
 import Synchronization
+import Workers
+import Foundation
 
 /// A clock the test moves by hand, for services that take a `clock` closure.
 public final class TestClock: Sendable {
-    private let now = Mutex(Date(timeIntervalSince1970: 1_795_420_800))  // 2026-11-23 08:00 UTC, a Monday
+    private let now = Locked(Date(timeIntervalSince1970: 1_795_420_800))  // 2026-11-23 08:00 UTC, a Monday
 
     public init() {}
 

@@ -1,10 +1,11 @@
+import Synchronization
+import Workers
 import Domain
 import Foundation
 import HTTP
 import JSON
 import Postgres
 import Services
-import Synchronization
 import TestSupport
 import Testing
 @testable import Tryton
@@ -13,7 +14,7 @@ import Testing
 /// each entry, as a crash or a dropped connection after Tryton committed would.
 final class LosingFirstAnswers: ERPConnector {
     let real: any ERPConnector
-    private let lost = Mutex<Set<String>>([])
+    private let lost = Locked<Set<String>>([])
     init(_ real: any ERPConnector) { self.real = real }
 
     func push(_ message: OutboxMessage, idempotencyKey: String) throws(ERPError) -> ERPReceipt {

@@ -1,3 +1,5 @@
+import Synchronization
+import Workers
 import Digest
 import Domain
 import Foundation
@@ -5,7 +7,6 @@ import HTTP
 import JSON
 import Postgres
 import Services
-import Synchronization
 import TestSupport
 import Testing
 import Webhooks
@@ -39,7 +40,7 @@ struct WebhookTests {
             try floor.report(operationID: operation, .scrap, quantity: 1, reason: "DIM")
             try floor.perform(.complete, operationID: operation)
 
-            let received = Mutex<[Delivery]>([])
+            let received = Locked<[Delivery]>([])
             var router = Router()
             try router.post("/hooks/mes") { request, _ in
                 let delivery = Delivery(

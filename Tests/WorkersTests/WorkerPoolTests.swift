@@ -1,5 +1,5 @@
-import Synchronization
 import Testing
+import Synchronization
 import Workers
 
 struct WorkerPoolTests {
@@ -23,7 +23,7 @@ struct WorkerPoolTests {
 
     @Test func shutdown_finishesQueuedWorkThenRefusesMore() async throws {
         let pool = WorkerPool(name: "t", threadCount: 1)
-        let done = Mutex(0)
+        let done = Locked(0)
         for _ in 0..<100 { pool.submit { done.withLock { $0 += 1 } } }
         pool.shutdown()
         #expect(done.withLock { $0 } == 100)

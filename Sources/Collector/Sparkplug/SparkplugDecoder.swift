@@ -1,23 +1,24 @@
 #if canImport(FoundationEssentials)
+import Synchronization
+import Workers
 import FoundationEssentials
 #else
 import Foundation
 #endif
 import Domain
 import Services
-import Synchronization
 
 /// The Sparkplug host's state behind a lock, as a collector decoder: MQTT messages in, machine
 /// messages and dead letters out, and rebirth requests handed to `publish`.
 public final class SparkplugDecoder: Sendable {
-    private let host: Mutex<SparkplugHost>
-    private let publish: Mutex<(@Sendable (_ topic: String, _ payload: [UInt8]) -> Void)?>
+    private let host: Locked<SparkplugHost>
+    private let publish: Locked<(@Sendable (_ topic: String, _ payload: [UInt8]) -> Void)?>
 
     /// - Parameter reorderTimeoutMilliseconds: how long a gap in an edge node's seq may wait
     ///   for the missing message before a rebirth is asked (0: ask at once).
     public init(mapping: SparkplugMapping = SparkplugMapping(), reorderTimeoutMilliseconds: Int64 = 2_000) {
-        host = Mutex(SparkplugHost(mapping: mapping, reorderTimeoutMilliseconds: reorderTimeoutMilliseconds))
-        publish = Mutex(nil)
+        host = Locked(SparkplugHost(mapping: mapping, reorderTimeoutMilliseconds: reorderTimeoutMilliseconds))
+        publish = Locked(nil)
     }
 
     /// Where rebirth requests go (the host's MQTT client, at QoS 0 as the spec says).

@@ -1,5 +1,6 @@
-import Glibc
 import Synchronization
+import Workers
+import Glibc
 
 /// Serves the files below a folder (`Public/`), with validators and caching headers.
 ///
@@ -26,7 +27,7 @@ public final class StaticFiles: Sendable {
         var etag: String
         var contentType: String
     }
-    private let cache = Mutex<[String: Entry]>([:])
+    private let cache = Locked<[String: Entry]>([:])
 
     /// - Parameter root: the folder to serve; resolved to its real path now.
     public init(root: String, cacheControl: String = "public, max-age=300", maxFileBytes: Int = 16 * 1024 * 1024) throws(SocketError) {

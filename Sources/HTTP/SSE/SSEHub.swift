@@ -1,4 +1,5 @@
 import Synchronization
+import Workers
 
 /// Broadcasts server-sent events to every subscribed connection, on whichever event loop it
 /// lives, and keeps the last events for clients that reconnect with `Last-Event-ID`.
@@ -22,7 +23,7 @@ public final class SSEHub: Sendable {
     }
 
     public let replayCapacity: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init(replayCapacity: Int = 1024) {
         self.replayCapacity = max(1, replayCapacity)

@@ -22,7 +22,7 @@ final class EventLoop: @unchecked Sendable {
     private let epoll: Int32
     private let wake: Int32
     private var listener: Int32
-    private let inbox = Mutex<[Message]>([])
+    private let inbox = Locked<[Message]>([])
     var connections: [UInt64: Connection] = [:]
     private var nextConnectionID: UInt64 = 2  // 0 is the listener, 1 the wake-up eventfd
     private var nextRequestNumber = 0

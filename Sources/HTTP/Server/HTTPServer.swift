@@ -21,7 +21,7 @@ public final class HTTPServer: Sendable {
         var port = 0
         var stopped = false
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let stoppedSignal = ConditionLock()
 
     public init(configuration: HTTPServerConfiguration, router: Router, logger: Logger = Logger(label: "mes.http")) {

@@ -73,7 +73,7 @@ public final class ERPSyncJobs: Sendable {
             }
         }
         guard let pushers else { return try drainAlone() }
-        let results = Mutex<(report: OutboxDispatcher.Report, failure: (any Error)?)>((OutboxDispatcher.Report(), nil))
+        let results = Locked<(report: OutboxDispatcher.Report, failure: (any Error)?)>((OutboxDispatcher.Report(), nil))
         let group = DispatchGroup()
         for _ in 0..<pushConcurrency {
             group.enter()

@@ -1,3 +1,5 @@
+import Synchronization
+import Workers
 import Digest
 import Domain
 import Foundation
@@ -5,7 +7,6 @@ import HTTP
 import Logging
 import Postgres
 import Services
-import Synchronization
 import Templating
 
 /// The web application: server-rendered pages for operators (tablet), supervisors (wall
@@ -266,7 +267,7 @@ final class SignInLimiter: Sendable {
     let limit = 10
     let window: TimeInterval = 300
     let clock: @Sendable () -> Date
-    private let failures = Mutex<[String: [Date]]>([:])
+    private let failures = Locked<[String: [Date]]>([:])
 
     init(clock: @escaping @Sendable () -> Date) { self.clock = clock }
 
@@ -297,7 +298,7 @@ final class SignInLimiter: Sendable {
 /// Values kept for a while, for figures that are costly and rarely change (past days' OEE).
 final class ExpiringCache<Value: Sendable>: Sendable {
     let seconds: TimeInterval
-    private let entries = Mutex<[String: (value: Value, expires: Date)]>([:])
+    private let entries = Locked<[String: (value: Value, expires: Date)]>([:])
 
     init(seconds: TimeInterval) { self.seconds = seconds }
 
