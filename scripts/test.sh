@@ -66,6 +66,12 @@ scripts/fuzz.sh http-fuzz "${MES_FUZZ_SECONDS:-60}"
 scripts/fuzz.sh multipart-fuzz "${MES_FUZZ_SECONDS:-60}"
 scripts/fuzz.sh payload-fuzz "${MES_FUZZ_SECONDS:-60}"
 
+step "the test suite under ThreadSanitizer"
+scripts/sanitize.sh thread "${filter[@]}"
+
+step "the test suite under AddressSanitizer"
+scripts/sanitize.sh address "${filter[@]}"
+
 step "checking the mes command end to end"
 scripts/check-cli.sh
 
