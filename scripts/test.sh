@@ -81,6 +81,9 @@ scripts/check-scaleout.sh
 step "faults: PostgreSQL, Mosquitto, the collector, the server and Tryton taken away under load"
 scripts/check-faults.sh "${MES_FAULT_PG_SECONDS:-60}" "${MES_FAULT_TRYTON_SECONDS:-300}"
 
+step "a short soak: 2,000 event streams, 200 page views a second, 500 machines at 5 messages a second"
+scripts/bench-soak "${MES_SOAK_SECONDS:-60}" --debug
+
 step "driving the web app in headless Chromium"
 scripts/check-browser.sh
 
