@@ -238,6 +238,27 @@ expect "a NOTIFY on mes_events reaches the event stream" 0 'data: \{"machine":"M
 expect "SIGTERM ends event streams with a shutdown event" 0 "event: shutdown" -- cat "$work/events.txt"
 expect "mes serve exits 0 after draining on SIGTERM" 0 "exit 0" -- echo "exit $serve_status"
 
+# Secrets never reach the logs or the error messages: a role with a password found nowhere
+# else, the server at debug level (requests, a failing one, the shutdown), and failures to
+# connect with the password in the URL.
+secret="Pw-9f3k2-never-logged"
+psql "$url" -X -q -c "CREATE ROLE mes_secret_probe LOGIN PASSWORD '$secret'" -c "GRANT mes TO mes_secret_probe" >/dev/null 2>&1
+secret_url="postgresql://mes_secret_probe:$secret@${url#*@}"
+MES_LOG_LEVEL=debug "$mes" serve --database-url "$secret_url" --http-address 127.0.0.1:0 --no-collect --no-sync \
+    --mqtt-url "mqtt://mes:$secret@127.0.0.1:1" >"$work/secret.log" 2>&1 &
+secret_pid=$!
+secret_port=$(served_port "$work/secret.log")
+for path in /readyz /metrics /login /no-such-page /api/v1/machines; do curl -sS -o /dev/null "http://127.0.0.1:$secret_port$path"; done
+kill -TERM "$secret_pid"; wait "$secret_pid" 2>/dev/null
+"$mes" migrate --database-url "postgresql://mes:$secret@127.0.0.1:1/mes" >>"$work/secret.log" 2>&1
+"$mes" collect --database-url "$url" --mqtt-url "mqtt://mes:$secret@127.0.0.1:1" --spool "$work/secret-spool" >>"$work/secret.log" 2>&1
+MES_ERP_URL=http://127.0.0.1:1 MES_ERP_DATABASE=x MES_ERP_USER=mes MES_ERP_PASSWORD="$secret" MES_ERP_SITE=S1 \
+    "$mes" sync --once --database-url "$url" >>"$work/secret.log" 2>&1
+MES_ERP_PASSWORD="$secret" "$mes" config --database-url "$secret_url" >>"$work/secret.log" 2>&1
+expect "no password appears in the logs, the error messages or mes config (debug level, failed connections)" 0 "^0 [1-9]" -- \
+    bash -c "echo \$(grep -c -- '$secret' '$work/secret.log') \$(wc -l <'$work/secret.log')"
+psql "$url" -X -q -c "DROP ROLE mes_secret_probe" >/dev/null 2>&1
+
 # The live path: mes simulate → Mosquitto → mes collect → PostgreSQL → NOTIFY → mes serve → browser.
 if [ -n "${MES_TEST_MQTT_URL:-}" ]; then
     psql "$url" -X -q -c "INSERT INTO site (code, name, time_zone) VALUES ('S1', 'Plant 1', 'Europe/Berlin')" >/dev/null
