@@ -244,13 +244,15 @@ public final class MQTTClient: @unchecked Sendable {
         try await awaitAck("SUBSCRIBE") { mid in mosquitto_subscribe(handle, &mid, filter, qos) }
     }
 
-    /// Publishes; with QoS 1 or 2 waits until the broker has acknowledged the message.
+    /// Publishes; with QoS 1 or 2 waits until the broker has acknowledged the message. While
+    /// the connection is down it throws at once rather than wait for a reconnect that may never
+    /// come (libmosquitto may still send the message once it is back); `send` queues instead.
     public func publish(_ topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) async throws {
         if qos == 0 {
             try check(mosquitto_publish(handle, nil, topic, Int32(payload.count), payload, 0, retain), "mosquitto_publish")
             return
         }
-        try await awaitAck("PUBLISH", queuedWhileOffline: true) { mid in mosquitto_publish(handle, &mid, topic, Int32(payload.count), payload, qos, retain) }
+        try await awaitAck("PUBLISH") { mid in mosquitto_publish(handle, &mid, topic, Int32(payload.count), payload, qos, retain) }
     }
 
     /// Queues a message without waiting for the broker: libmosquitto sends it, and for QoS 1
@@ -309,13 +311,12 @@ public final class MQTTClient: @unchecked Sendable {
         rc == MOSQ_ERR_SUCCESS.rawValue || rc == MOSQ_ERR_NO_CONN.rawValue
     }
 
-    private func awaitAck(_ operation: String, queuedWhileOffline: Bool = false, _ send: (inout Int32) -> Int32) async throws {
+    private func awaitAck(_ operation: String, _ send: (inout Int32) -> Int32) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             // The ack can arrive on the network thread before we register, hence `early`.
             var mid: Int32 = 0
             let rc = state.withLock { state -> Int32 in
-                var rc = send(&mid)
-                if queuedWhileOffline && Self.queued(rc) { rc = MOSQ_ERR_SUCCESS.rawValue }
+                let rc = send(&mid)
                 if rc == MOSQ_ERR_SUCCESS.rawValue {
                     if state.early.remove(mid) != nil { return -1 }
                     state.ackWaiters[mid] = continuation

@@ -126,12 +126,13 @@ struct SimulateCommand: ParsableCommand {
             if finished || TerminationSignals.pending() != nil { break }
             usleep(50_000)
         }
+        // Let libmosquitto deliver what is queued before disconnecting: a last message awaited
+        // behind the rest. Best effort: after a Ctrl-C the broker may be stopping too.
         for node in nodes.values {
-            try blockingAwait { try await node.publish("mes-simulate/done", payload: [], qos: 1) }
+            try? blockingAwait { try await node.publish("mes-simulate/done", payload: [], qos: 1) }
             node.close()
         }
-        // Let libmosquitto deliver what is queued before disconnecting.
-        try blockingAwait { try await client.publish("mes-simulate/done", payload: [], qos: 1) }
+        try? blockingAwait { try await client.publish("mes-simulate/done", payload: [], qos: 1) }
         client.close()
         print("mes simulate: published \(published) machine messages\(sparkplug ? " as Sparkplug B from \(nodes.count) edge nodes" : "")")
     }

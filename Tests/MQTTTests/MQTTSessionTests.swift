@@ -124,8 +124,9 @@ struct MQTTSessionTests {
         #expect(message.map { String(decoding: $0.payload, as: UTF8.self) } == "after restart")
     }
 
-    /// QoS 1 messages given while the broker is away (libmosquitto answers MOSQ_ERR_NO_CONN
-    /// but has queued them) are neither refused nor lost: they go, once, after the reconnect.
+    /// QoS 1 messages given to `send` while the broker is away (libmosquitto answers
+    /// MOSQ_ERR_NO_CONN but has queued them) are neither refused nor lost: they go, once, after
+    /// the reconnect. `publish`, which awaits the ack, throws at once instead of hanging.
     @Test func messagesGivenWhileTheBrokerIsAway_areQueued_andSentOnceItIsBack() async throws {
         var broker = try TestBroker.start()
         defer { broker.stop() }  // stops whichever broker runs last
@@ -145,8 +146,13 @@ struct MQTTSessionTests {
         let topic = "mes/test/offline/\(UUID().uuidString.prefix(8))"
         // Retained, so that a subscriber coming later still finds each one on the new broker.
         for n in 0..<5 { try publisher.send("\(topic)/\(n)", payload: Array("queued \(n)".utf8), qos: 1, retain: true) }
+        // `publish` does not wait for a reconnect: it says the connection is down.
+        await #expect(throws: MQTTError.self) { try await publisher.publish("\(topic)/refused", payload: [], qos: 1) }
         broker = try TestBroker.start(port: broker.port)
-        // Given before the reconnect too (the delay is 1-2 s): it waits for its ack, after the five.
+        while let event = await events.next() {
+            if case .connected = event { break }
+        }
+        // Once reconnected, an awaited publish comes after the five queued ones.
         try await publisher.publish("\(topic)/last", payload: Array("awaited".utf8), qos: 1, retain: true)
 
         var subscriberConfiguration = try MQTTClientTests.configuration()
