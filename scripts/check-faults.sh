@@ -87,7 +87,8 @@ start_server() {
     for _ in $(seq 1 200); do [ "$(grep -c 'listening on' "$work/serve.log")" -ge "$1" ] && break; sleep 0.05; done
     server_url=$(grep -o 'listening on http://[0-9.:]*' "$work/serve.log" | tail -1 | grep -o 'http://.*')
 }
-metric() { curl -sS "$collector_metrics" 2>/dev/null | grep -o "^$1 [0-9]*" | grep -o '[0-9]*$'; }
+# A counter of the collector's /metrics; 0 while it cannot be read.
+metric() { local value; value=$(curl -sS "$collector_metrics" 2>/dev/null | grep -o "^$1 [0-9]*" | grep -o '[0-9]*$'); echo "${value:-0}"; }
 stored_by_collector() { echo $(( $(metric mes_mqtt_messages_stored_total) + $(metric mes_mqtt_duplicates_total) + $(metric mes_mqtt_dead_lettered_total) )); }
 # Waits until the collector has written everything it received (up to $1 s); prints the seconds.
 drained() {
