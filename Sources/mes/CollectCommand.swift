@@ -243,14 +243,25 @@ final class CollectorSession {
 
 /// Runs async work from a synchronous command and waits for it.
 func blockingAwait(_ body: @escaping @Sendable () async throws -> Void) throws {
+    _ = try blockingAwait(timeout: nil, body)
+}
+
+/// Runs async work from a synchronous command and waits for it, at most `timeout` seconds
+/// (nil: for as long as it takes). Returns false when the time ran out; the work goes on.
+func blockingAwait(timeout: Double?, _ body: @escaping @Sendable () async throws -> Void) throws -> Bool {
     let done = DispatchSemaphore(value: 0)
-    nonisolated(unsafe) var failure: (any Error)?
+    let failure = Locked<(any Error)?>(nil)
     Task {
-        do { try await body() } catch { failure = error }
+        do { try await body() } catch { failure.withLock { $0 = error } }
         done.signal()
     }
-    done.wait()
-    if let failure { throw failure }
+    if let timeout {
+        guard done.wait(timeout: .now() + timeout) == .success else { return false }
+    } else {
+        done.wait()
+    }
+    if let error = failure.withLock({ $0 }) { throw error }
+    return true
 }
 
 /// Set once the collector stops on purpose (its own STATE offline is then expected).

@@ -127,12 +127,13 @@ struct SimulateCommand: ParsableCommand {
             usleep(50_000)
         }
         // Let libmosquitto deliver what is queued before disconnecting: a last message awaited
-        // behind the rest. Best effort: after a Ctrl-C the broker may be stopping too.
+        // behind the rest. Best effort and bounded: after a Ctrl-C the broker may be stopping
+        // too, and its ack never comes (close() then ends the wait).
         for node in nodes.values {
-            try? blockingAwait { try await node.publish("mes-simulate/done", payload: [], qos: 1) }
+            _ = try? blockingAwait(timeout: 10) { try await node.publish("mes-simulate/done", payload: [], qos: 1) }
             node.close()
         }
-        try? blockingAwait { try await client.publish("mes-simulate/done", payload: [], qos: 1) }
+        _ = try? blockingAwait(timeout: 10) { try await client.publish("mes-simulate/done", payload: [], qos: 1) }
         client.close()
         print("mes simulate: published \(published) machine messages\(sparkplug ? " as Sparkplug B from \(nodes.count) edge nodes" : "")")
     }
