@@ -236,8 +236,9 @@ public final class MachineDataCollector: @unchecked Sendable {
         do {
             let started = MonotonicInstant.now()
             let report = try service.ingest(batch.messages, deadLetters: batch.deadLetters)
-            metrics.written(batch: batch.messages.count + batch.deadLetters.count, report: report, seconds: MonotonicInstant.now().seconds(since: started))
-            logger.debug("wrote \(batch.messages.count) messages in \(Int(MonotonicInstant.now().seconds(since: started) * 1000)) ms: \(report.stored) new, \(report.statusChanges.count) status changes")
+            let seconds = MonotonicInstant.now().seconds(since: started)
+            metrics.written(batch: batch.messages.count + batch.deadLetters.count, report: report, seconds: seconds)
+            logger.debug("wrote \(batch.messages.count) messages in \(Int(seconds * 1000)) ms: \(report.stored) new, \(report.statusChanges.count) status changes")
             lock.withLock {
                 statistics.stored += report.stored
                 statistics.duplicates += report.duplicates

@@ -1,6 +1,4 @@
 #if canImport(FoundationEssentials)
-import Synchronization
-import Workers
 import FoundationEssentials
 #else
 import Foundation
@@ -8,6 +6,7 @@ import Foundation
 import Domain
 import Glibc
 import Services
+import Workers
 
 /// Batches the database could not take yet, on disk: the collector keeps accepting messages
 /// while PostgreSQL is down and writes them, oldest first, once it is back.

@@ -1,10 +1,9 @@
-import Synchronization
-import Workers
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 import Glibc
+import Workers
 
 /// HTTP/1.1 over a plain TCP socket, with kept-alive connections reused per host: the client
 /// for `http://` URLs.

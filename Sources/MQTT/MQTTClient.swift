@@ -1,7 +1,6 @@
-import Synchronization
-import Workers
 import CMosquitto
 import Glibc
+import Workers
 
 /// Where and how to connect.
 public struct MQTTConfiguration: Sendable {

@@ -1,7 +1,6 @@
-import Synchronization
-import Workers
 import Domain
 import Postgres
+import Workers
 
 /// Machine ids by site and machine code, cached: every message names its machine, and a batch
 /// must not cost a lookup per message.

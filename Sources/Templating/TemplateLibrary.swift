@@ -1,6 +1,5 @@
-import Synchronization
-import Workers
 import FoundationEssentials
+import Workers
 
 /// The application's templates by name, parsed at load so a broken one stops the server at
 /// boot rather than on the first request that needs it.

@@ -1,5 +1,3 @@
-import Synchronization
-import Workers
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -7,6 +5,7 @@ import FoundationNetworking
 import HTTPClient
 import JSON
 import Services
+import Workers
 
 /// Where and as whom the MES talks to Tryton.
 public struct TrytonSettings: Sendable, Equatable {

@@ -1,5 +1,3 @@
-import Synchronization
-import Workers
 import ArgumentParser
 import Collector
 import Config
@@ -9,6 +7,7 @@ import Logging
 import MQTT
 import Postgres
 import Services
+import Workers
 
 /// `mes collect`: the MQTT collector, from broker to database.
 struct CollectCommand: ParsableCommand {

@@ -76,10 +76,13 @@ struct DemoCommand: ParsableCommand {
         defer { step("stopping Mosquitto"); broker.stop() }
 
         var erpEnvironment: [String: String] = [:]
+        // scripts/ beside Migrations/: tryton-up.sh and tryton-down.sh; set once Tryton is asked for.
+        var trytonScripts: URL?
         if erp == "tryton" {
             step("starting Tryton (the first time installs it from PyPI and takes minutes; see logs/tryton.log)")
             let scripts = URL(fileURLWithPath: try locateFolder("Migrations", configured: nil, setting: "MES_MIGRATIONS_DIR", flag: "--migrations"))
                 .standardizedFileURL.deletingLastPathComponent().appendingPathComponent("scripts")
+            trytonScripts = scripts
             let state = folder.appendingPathComponent("tryton").path
             let exports = folder.appendingPathComponent("tryton.env")
             try? FileManager.default.removeItem(at: exports)
@@ -99,10 +102,8 @@ struct DemoCommand: ParsableCommand {
             ]
         }
         defer {
-            if erp == "tryton" {
+            if let scripts = trytonScripts {
                 step("stopping Tryton")
-                let scripts = URL(fileURLWithPath: (try? locateFolder("Migrations", configured: nil, setting: "", flag: "")) ?? "Migrations")
-                    .standardizedFileURL.deletingLastPathComponent().appendingPathComponent("scripts")
                 try? runProgram(scripts.appendingPathComponent("tryton-down.sh").path, [folder.appendingPathComponent("tryton").path],
                                 log: folder.appendingPathComponent("logs/tryton.log"))
             }

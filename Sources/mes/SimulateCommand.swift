@@ -1,5 +1,3 @@
-import Synchronization
-import Workers
 import ArgumentParser
 import Collector
 import Config
@@ -8,6 +6,7 @@ import Foundation
 import HTTP
 import MQTT
 import Simulation
+import Workers
 
 /// `mes simulate`: a plant publishing over MQTT.
 struct SimulateCommand: ParsableCommand {

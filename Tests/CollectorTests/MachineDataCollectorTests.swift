@@ -1,5 +1,3 @@
-import Synchronization
-import Workers
 import Collector
 import Domain
 import Foundation
@@ -8,6 +6,7 @@ import Postgres
 import Services
 import TestSupport
 import Testing
+import Workers
 
 /// The collector end to end: real Mosquitto, real PostgreSQL, the product's migrations.
 @Suite(.serialized)

@@ -1,11 +1,10 @@
-import Synchronization
-import Workers
 import Domain
 import Foundation
 import Postgres
 import Services
 import TestSupport
 import Testing
+import Workers
 
 /// Fault injection only: an ERP that records what it was sent and fails on demand (the real
 /// ERP is exercised by the Tryton tests).

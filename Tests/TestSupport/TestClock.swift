@@ -1,6 +1,5 @@
-import Synchronization
-import Workers
 import Foundation
+import Workers
 
 /// A clock the test moves by hand, for services that take a `clock` closure.
 public final class TestClock: Sendable {

@@ -1,5 +1,3 @@
-import Synchronization
-import Workers
 import Domain
 import Foundation
 import HTTP
@@ -8,6 +6,7 @@ import Postgres
 import Services
 import TestSupport
 import Testing
+import Workers
 @testable import Tryton
 
 /// Fault injection only: pushes through to the real Tryton, then loses the first answer for

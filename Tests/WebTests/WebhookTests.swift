@@ -1,5 +1,3 @@
-import Synchronization
-import Workers
 import Digest
 import Domain
 import Foundation
@@ -10,6 +8,7 @@ import Services
 import TestSupport
 import Testing
 import Webhooks
+import Workers
 
 /// The outbox POSTed to a receiver (our own HTTP server) that fails every first delivery.
 struct WebhookTests {

@@ -1,5 +1,4 @@
 import Testing
-import Synchronization
 import Workers
 
 struct WorkerPoolTests {

@@ -1,12 +1,11 @@
 #if canImport(FoundationEssentials)
-import Synchronization
-import Workers
 import FoundationEssentials
 #else
 import Foundation
 #endif
 import Domain
 import Services
+import Workers
 
 /// The Sparkplug host's state behind a lock, as a collector decoder: MQTT messages in, machine
 /// messages and dead letters out, and rebirth requests handed to `publish`.

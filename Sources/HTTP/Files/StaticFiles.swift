@@ -1,6 +1,5 @@
-import Synchronization
-import Workers
 import Glibc
+import Workers
 
 /// Serves the files below a folder (`Public/`), with validators and caching headers.
 ///

@@ -1,4 +1,3 @@
-import Synchronization
 import Workers
 
 /// Broadcasts server-sent events to every subscribed connection, on whichever event loop it

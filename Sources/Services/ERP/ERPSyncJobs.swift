@@ -5,7 +5,6 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
-import Synchronization
 import Workers
 
 /// The ERP jobs of one process: a pull every `pullInterval` seconds and the outbox dispatcher,

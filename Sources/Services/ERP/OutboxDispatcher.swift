@@ -120,10 +120,11 @@ public final class OutboxDispatcher: Sendable {
                 if (error as? ERPError)?.kind == .unreachable {
                     wait = delay(afterOutageAttempt: attempt)
                 } else {
-                    // Refusals and unreadable answers so far, this one included (outages do not count).
+                    // Refusals and unreadable answers so far, this one included; outages do not
+                    // count (their ledger detail is the ERPError's description, "unreachable: …").
                     let failures = try db.query("""
                         SELECT count(*)::int + 1 FROM erp_outbox_attempt
-                        WHERE outbox_id = \(id) AND outcome <> 'sent' AND outcome <> 'skipped' AND detail NOT LIKE 'unreachable:%'
+                        WHERE outbox_id = \(id) AND outcome <> 'sent' AND outcome <> 'skipped' AND detail NOT LIKE \(ERPError.Kind.unreachable.rawValue + ":%")
                         """).decode(Int.self).first ?? 1
                     outcome = failures >= maxAttempts ? "dead" : "retry"
                     wait = delay(afterAttempt: failures)

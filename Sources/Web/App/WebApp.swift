@@ -1,5 +1,3 @@
-import Synchronization
-import Workers
 import Digest
 import Domain
 import Foundation
@@ -8,6 +6,7 @@ import Logging
 import Postgres
 import Services
 import Templating
+import Workers
 
 /// The web application: server-rendered pages for operators (tablet), supervisors (wall
 /// screen), quality and managers, on the service layer that the API and the collector use.
