@@ -1,5 +1,6 @@
 import ArgumentParser
 import Config
+import Domain
 import Foundation
 import Glibc
 import HTTP

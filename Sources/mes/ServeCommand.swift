@@ -147,7 +147,8 @@ struct ServeCommand: ParsableCommand {
         if let pool {
             let templates = try TemplateLibrary(
                 directory: try locateFolder("Templates", configured: configuration.templatesDirectory, setting: "MES_TEMPLATES_DIR", flag: "--templates"))
-            try WebApp(pool: pool, templates: templates, secureCookies: configuration.cookieSecure, logger: logger).register(on: &router)
+            try WebApp(pool: pool, templates: templates, secureCookies: configuration.cookieSecure, liveEvents: hub, logger: logger)
+                .register(on: &router)
         }
         let folder = try locateFolder("Public", configured: configuration.publicDirectory, setting: "MES_PUBLIC_DIR", flag: "--public")
         let files = try StaticFiles(root: folder)

@@ -20,7 +20,7 @@ struct WebAppTests {
 
     /// One person per role (password "secret-<name>"), ana also with badge 0412 and PIN 1234;
     /// a released order WO-1 whose turning operation runs on M1, with a bore characteristic.
-    static func withPlant<T>(_ body: (WebServer) throws -> T) throws -> T {
+    static func withPlant<T>(liveEvents: SSEHub? = nil, _ body: (WebServer) throws -> T) throws -> T {
         try TestDatabase.withMigrated { url, db in
             try db.executeScript(unsafeSQL: """
                 INSERT INTO site (code, name, time_zone) VALUES ('S1', 'Plant 1', 'UTC');
@@ -42,7 +42,7 @@ struct WebAppTests {
             }
             try ProductionService(pool: pool).release(workOrder: "WO-1")
             var router = Router()
-            let app = WebApp(pool: pool, templates: try TemplateLibrary(directory: templates), secureCookies: false)
+            let app = WebApp(pool: pool, templates: try TemplateLibrary(directory: templates), secureCookies: false, liveEvents: liveEvents)
             let routes = try app.register(on: &router)
             let server = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, loopCount: 1, workerCount: 4), router: router)
             try server.start()
@@ -190,6 +190,42 @@ struct WebAppTests {
             #expect(try browser.get("/wall/NOPE").status == 404)
             // The kiosk of another line shows none of this line's machines.
             #expect(!(try browser.get("/wall/S1?line=L7").text.contains("tile-M1")))
+        }
+    }
+
+    /// The plant overview and the wall are rendered once for everyone who opens them within a
+    /// few seconds (a shift change, a restart: every screen at once); each viewer still gets
+    /// their own name, menu and CSRF token, and the wall names the live event it was rendered at.
+    @Test func sharedPages_areRenderedOnceForAll_yetEachViewerGetsTheirOwnNameAndToken() throws {
+        let hub = SSEHub()
+        hub.publish(data: "an earlier event")
+        try Self.withPlant(liveEvents: hub) { server in
+            var sue = Browser(port: server.port)
+            _ = try sue.signIn("sue", "secret-sue", next: "/")
+            var mia = Browser(port: server.port)
+            _ = try mia.signIn("mia", "secret-mia", next: "/")
+            func content(_ page: Browser.Page) -> Substring { page.text[(page.text.range(of: "</header>")?.upperBound ?? page.text.startIndex)...] }
+            for path in ["/plant/S1", "/wall/S1"] {
+                let first = try sue.get(path)
+                let second = try mia.get(path)
+                #expect(first.status == 200 && second.status == 200, "\(path)")
+                #expect(first.text.contains("Sue <small>(supervisor)</small>") && !first.text.contains("Mia <small>"), "\(path)")
+                #expect(second.text.contains("Mia <small>(manager)</small>") && !second.text.contains("Sue <small>"), "\(path)")
+                let tokens = [first, second].map { $0.first(#"name="_csrf" value="([^"]+)""#) }
+                #expect(tokens[0] != nil && tokens[1] != nil && tokens[0] != tokens[1], "\(path)")
+                #expect(!first.text.contains("<!--mes:viewer-->"), "\(path)")
+                #expect(content(first) == content(second), "\(path)")
+            }
+            let wall = try sue.get("/wall/S1")
+            #expect(wall.text.contains(#"data-after="\#(hub.resumeToken)""#))
+            // Rendered once: a change shows on the next rendering, two seconds on (the screen
+            // itself hears of it at once over /events).
+            try server.pool.withConnection { db in
+                try db.execute("INSERT INTO machine_status (machine_id, state, reason, since) SELECT id, 'setup', NULL, now() FROM machine")
+            }
+            #expect(!(try sue.get("/wall/S1").text.contains("state-setup")))
+            Thread.sleep(forTimeInterval: 2.2)
+            #expect(try sue.get("/wall/S1").text.contains("state-setup"))
         }
     }
 

@@ -22,10 +22,27 @@ public final class SSEHub: Sendable {
     }
 
     public let replayCapacity: Int
+    /// Tells this hub's event ids from another process's: ids restart at 1 with the process,
+    /// and each node of a cluster counts its own.
+    public let instance: String
     private let state = Locked(State())
 
     public init(replayCapacity: Int = 1024) {
         self.replayCapacity = max(1, replayCapacity)
+        instance = String(UInt64.random(in: 1...UInt64.max), radix: 36)
+    }
+
+    /// Where the stream stands now, as `INSTANCE-ID`. A page rendered from the state at this
+    /// point names it, and its event stream asks for `/events?after=TOKEN`: the stream then
+    /// starts with what was published since (an EventSource sends no `Last-Event-ID` on its
+    /// first connection).
+    public var resumeToken: String { "\(instance)-\(lastEventID)" }
+
+    /// The event id a token names; nil for another hub's token (another process, another node),
+    /// whose stream then starts from now.
+    public func resumePoint(_ token: String) -> UInt64? {
+        guard let dash = token.lastIndex(of: "-"), token[..<dash] == instance else { return nil }
+        return UInt64(token[token.index(after: dash)...])
     }
 
     /// Publishes an event to subscribers of `topic` (and to those subscribed to every topic).

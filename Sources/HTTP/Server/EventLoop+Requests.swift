@@ -226,7 +226,11 @@ extension EventLoop {
         var output = ResponseEncoder.head(head, bodyLength: nil, keepAlive: false, date: httpDate(), requestID: requestID)
         output += Array("retry: 2000\n\n".utf8)
         var lastID = hub.lastEventID
-        if let header = request.headers["Last-Event-ID"], let resumeFrom = UInt64(header.trimmingSpaces) {
+        // A reconnecting EventSource says where it was; a first connection may carry the
+        // position its page was rendered at (SSEHub.resumeToken).
+        let resumePoint = request.headers["Last-Event-ID"].flatMap { UInt64($0.trimmingSpaces) }
+            ?? (try? request.query())?["after"].flatMap(hub.resumePoint)
+        if let resumeFrom = resumePoint {
             if let missed = hub.events(after: resumeFrom) {
                 for event in missed where Self.matches(event.topic, topics) { output += event.bytes }
                 lastID = max(resumeFrom, missed.last?.id ?? resumeFrom)

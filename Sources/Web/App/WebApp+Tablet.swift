@@ -69,7 +69,6 @@ extension WebApp {
     }
 
     func registerOverride(_ routes: inout PageRoutes) throws {
-        let app = self
         let qualifications = QualificationService(pool: pool)
         // A supervisor comes to the tablet and signs, with their own name and password, that the
         // operator signed in here may run this operation without the qualification they lack.

@@ -30,6 +30,12 @@ public struct WebApp: Sendable {
     let limiter: SignInLimiter
     let dayCache = ExpiringCache<OEECalculator.Result?>(seconds: 600)
     let liveCache = ExpiringCache<[PlantReadService.MachineOEE]>(seconds: 5)
+    /// Rendered plant overviews and wall screens (a few views each, so few entries).
+    let overviewPages = ExpiringCache<SharedPage?>(seconds: 5, capacity: 64)
+    let wallPages = ExpiringCache<SharedPage?>(seconds: 2, capacity: 64)
+    /// The live events the wall screens follow; a wall page names its position in them, so
+    /// the screen's event stream starts where the page was rendered, whatever its age.
+    let liveEvents: SSEHub?
     let secureCookies: Bool
     let logger: Logger
 
@@ -37,10 +43,12 @@ public struct WebApp: Sendable {
     static let sessionCookie = "mes_session"
     static let signInCookie = "mes_signin"
 
-    /// - Parameter secureCookies: mark cookies `Secure` (set it whenever users reach the server
-    ///   over HTTPS, directly or through a proxy).
-    public init(pool: PGPool, templates: TemplateLibrary, secureCookies: Bool, clock: @escaping @Sendable () -> Date = { Date() },
-                logger: Logger = Logger(label: "mes.web")) {
+    /// - Parameters:
+    ///   - secureCookies: mark cookies `Secure` (set it whenever users reach the server over
+    ///     HTTPS, directly or through a proxy).
+    ///   - liveEvents: the hub behind `/events`, when the server has one.
+    public init(pool: PGPool, templates: TemplateLibrary, secureCookies: Bool, liveEvents: SSEHub? = nil,
+                clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "mes.web")) {
         self.pool = pool
         self.templates = templates
         sessions = SessionService(pool: pool, clock: clock)
@@ -51,6 +59,7 @@ public struct WebApp: Sendable {
         instructions = WorkInstructionService(pool: pool, clock: clock)
         limiter = SignInLimiter(clock: clock)
         self.secureCookies = secureCookies
+        self.liveEvents = liveEvents
         self.logger = logger
     }
 
@@ -140,22 +149,60 @@ public struct WebApp: Sendable {
         }
     }
 
-    /// Renders `template` inside the layout, with the session's name, roles and CSRF token.
+    /// Renders `template` inside the layout: the page's values, the viewer's part of the layout
+    /// (the `chrome` template: menu for their roles, name, sign-out form) and the session's
+    /// values for the page's own forms (`csrf`, `user`, `is_<role>`, `tablet`).
     func render(_ template: String, _ values: [String: TemplateValue], session: SessionService.Session?, status: HTTPStatus = .ok,
                 request: HTTPRequest? = nil) throws -> HTTPResponse {
-        var context = values
-        if let session {
-            context["user"] = ["name": .string(session.displayName), "username": .string(session.username),
-                               "roles": .string(session.roles.sorted().joined(separator: ", "))]
-            context["csrf"] = .string(session.csrfToken)
-            for role in ["operator", "supervisor", "quality", "manager", "admin"] { context["is_\(role)"] = .bool(session.has(role)) }
-            if let machine = session.machine { context["tablet"] = ["site": .string(machine.site), "machine": .string(machine.code)] }
+        let viewer = Self.viewer(session)
+        var context = values.merging(viewer) { $1 }
+        context["chrome"] = .string(String(decoding: try templates.render("chrome", TemplateValue.dictionary(viewer)), as: UTF8.self))
+        Self.addNotices(request, to: &context)
+        return Self.htmlPage(status, body: try templates.render(template, TemplateValue.dictionary(context)))
+    }
+
+    /// A page that is the same for every viewer allowed to open it (the plant overview, the wall
+    /// screen): rendered once per `cache` period under `key`, the viewer's part added per
+    /// request. `values` must not use the session (it is computed for whoever comes first).
+    /// With a nil key (a window in the past, say) the page is rendered as any other.
+    func renderShared(_ template: String, key: String?, cache: ExpiringCache<SharedPage?>, session: SessionService.Session?, request: HTTPRequest,
+                      _ values: () throws -> [String: TemplateValue]) throws -> HTTPResponse {
+        guard let key else { return try render(template, try values(), session: session, request: request) }
+        let shared = try cache.value(key) {
+            var context = try values()
+            context["chrome"] = .string(SharedPage.viewerMark)
+            Self.addNotices(request, to: &context)
+            return SharedPage(try templates.render(template, TemplateValue.dictionary(context)))
         }
-        if let request, let query = try? request.query() {
-            if let notice = query["notice"] { context["notice"] = .string(notice) }
-            if let warning = query["warning"] { context["warning"] = .string(warning) }
-        }
-        var response = HTTPResponse(status: status, contentType: "text/html; charset=utf-8", body: try templates.render(template, TemplateValue.dictionary(context)))
+        guard let shared else { return try render(template, try values(), session: session, request: request) }
+        let chrome = try templates.render("chrome", TemplateValue.dictionary(Self.viewer(session)))
+        return Self.htmlPage(.ok, body: shared.before + chrome + shared.after)
+    }
+
+    /// The session's values for templates: `user`, `csrf`, `is_<role>` and `tablet`.
+    static func viewer(_ session: SessionService.Session?) -> [String: TemplateValue] {
+        guard let session else { return [:] }
+        var values: [String: TemplateValue] = [
+            "user": ["name": .string(session.displayName), "username": .string(session.username),
+                     "roles": .string(session.roles.sorted().joined(separator: ", "))],
+            "csrf": .string(session.csrfToken),
+        ]
+        for role in ["operator", "supervisor", "quality", "manager", "admin"] { values["is_\(role)"] = .bool(session.has(role)) }
+        if let machine = session.machine { values["tablet"] = ["site": .string(machine.site), "machine": .string(machine.code)] }
+        return values
+    }
+
+    /// The notice or warning a redirect asked for (`?notice=`, `?warning=`).
+    static func addNotices(_ request: HTTPRequest?, to context: inout [String: TemplateValue]) {
+        guard let request, let query = try? request.query() else { return }
+        if let notice = query["notice"] { context["notice"] = .string(notice) }
+        if let warning = query["warning"] { context["warning"] = .string(warning) }
+    }
+
+    /// An HTML page with the headers every page carries: never cached by the browser or a
+    /// proxy, never framed, scripts and styles only from this server.
+    static func htmlPage(_ status: HTTPStatus, body: [UInt8]) -> HTTPResponse {
+        var response = HTTPResponse(status: status, contentType: "text/html; charset=utf-8", body: body)
         response.headers.set("Cache-Control", "no-store")
         response.headers.set("X-Frame-Options", "DENY")
         response.headers.set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -294,22 +341,68 @@ final class SignInLimiter: Sendable {
     }
 }
 
-/// Values kept for a while, for figures that are costly and rarely change (past days' OEE).
+/// Values kept for a while, for figures that are costly and change slowly (past days' OEE, the
+/// shared part of live pages).
+///
+/// When a value has expired, the first caller computes the next one while the others go on
+/// getting the old one: a page that many screens open at once costs one computation per
+/// period, not one per request in flight. A failed computation leaves the old value in place
+/// for the next caller to try again. At most `capacity` values are kept: past it, values are
+/// computed and returned without being kept, so no stream of distinct keys fills the memory.
 final class ExpiringCache<Value: Sendable>: Sendable {
     let seconds: TimeInterval
-    private let entries = Locked<[String: (value: Value, expires: Date)]>([:])
+    let capacity: Int
+    private struct Entry {
+        var value: Value
+        var expires: Date
+        var refreshing: Bool
+    }
+    private let entries = Locked<[String: Entry]>([:])
 
-    init(seconds: TimeInterval) { self.seconds = seconds }
+    init(seconds: TimeInterval, capacity: Int = 1_000) {
+        self.seconds = seconds
+        self.capacity = capacity
+    }
 
     func value(_ key: String, _ compute: () throws -> Value) rethrows -> Value {
         let now = Date()
-        if let hit = entries.withLock({ $0[key] }), hit.expires > now { return hit.value }
-        let value = try compute()
-        entries.withLock { table in
-            if table.count > 1_000 { table = table.filter { $0.value.expires > now } }
-            table[key] = (value, now.addingTimeInterval(seconds))
+        let kept: Value? = entries.withLock { table in
+            guard let entry = table[key] else { return nil }
+            if entry.expires > now || entry.refreshing { return entry.value }
+            table[key]?.refreshing = true
+            return nil
         }
-        return value
+        if let kept { return kept }
+        do {
+            let value = try compute()
+            entries.withLock { table in
+                if table.count >= capacity, table[key] == nil { table = table.filter { $0.value.expires > now || $0.value.refreshing } }
+                guard table.count < capacity || table[key] != nil else { return }
+                table[key] = Entry(value: value, expires: Date().addingTimeInterval(seconds), refreshing: false)
+            }
+            return value
+        } catch {
+            entries.withLock { $0[key]?.refreshing = false }
+            throw error
+        }
+    }
+}
+
+/// A rendered page with a gap where the viewer's part of the layout goes.
+struct SharedPage: Sendable {
+    /// Stands in for the viewer's part while the shared page is rendered. Every value a
+    /// template escapes has its `<` turned into `&lt;`, so the first occurrence is the layout's.
+    static let viewerMark = "<!--mes:viewer-->"
+
+    let before: [UInt8]
+    let after: [UInt8]
+
+    /// Nil when the page has no gap (a template that does not use the layout).
+    init?(_ page: [UInt8]) {
+        let mark = Array(Self.viewerMark.utf8)
+        guard let start = page.indices.first(where: { page[$0...].starts(with: mark) }) else { return nil }
+        before = Array(page[..<start])
+        after = Array(page[(start + mark.count)...])
     }
 }
 

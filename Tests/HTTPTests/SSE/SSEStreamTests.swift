@@ -67,6 +67,33 @@ struct SSEStreamTests {
         #expect(waitFor("event: reset", on: late).contains("event: reset"))
     }
 
+    @Test func firstConnection_withThePagesResumeToken_startsWhereThePageWasRendered() throws {
+        let hub = SSEHub(replayCapacity: 10)
+        let server = try Self.server(hub)
+        defer { server.stop() }
+        hub.publish(data: "before the page")
+        let token = hub.resumeToken  // what a page rendered now names
+        #expect(hub.resumePoint(token) == 1)
+        hub.publish(data: "while the page loaded")
+        let client = try RawClient(port: server.port)
+        client.send("GET /events?after=\(token) HTTP/1.1\r\nHost: x\r\n\r\n")
+        let text = waitFor("while the page loaded", on: client)
+        #expect(text.contains("id: 2\ndata: while the page loaded"))
+        #expect(!text.contains("before the page"))
+
+        // Another process's token (a restart, another node) cannot be placed: no replay.
+        let stranger = SSEHub()
+        #expect(hub.resumePoint(stranger.resumeToken) == nil)
+        #expect(hub.resumePoint("garbage") == nil)
+        let other = try RawClient(port: server.port)
+        other.send("GET /events?after=\(stranger.resumeToken.dropLast())1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = waitFor("retry", on: other)
+        hub.publish(data: "after both connected")
+        let seen = waitFor("after both connected", on: other)
+        #expect(seen.contains("after both connected"))
+        #expect(!seen.contains("while the page loaded"))
+    }
+
     @Test func slowClient_isDroppedInsteadOfBufferedForever() throws {
         let hub = SSEHub()
         let server = try Self.server(hub) { $0.sseMaxBufferedBytes = 64 * 1024 }
