@@ -319,6 +319,7 @@ struct WebAppTests {
             _ = try browser.signIn("sue", "secret-sue", next: "/")
             var page = try browser.get("/machines/S1/M1")
             #expect(page.status == 200)
+            #expect(page.text.contains("<h1>M1 Lathe &lt;1&gt; <small>"))
             #expect(page.text.contains("States, today") && page.text.contains(#"class="state-unplanned_stop""#) && page.text.contains("Down"))
             #expect(page.text.contains("Stops without a reason") && page.text.contains("Downtime by reason (minutes)"))
             page = try browser.post("/machines/S1/M1/stops/\(stop[0])/split", ["at": "yesterday"])
@@ -491,8 +492,7 @@ struct WebAppTests {
                 let page = try admin.get(path)
                 #expect(page.status == 200, "\(path)")
                 #expect(!page.text.contains("<script>alert") && !page.text.contains("<img src=x"), "\(path) shows the markup as markup")
-                // The machine page names the machine by code; the audit trail shows the text inside JSON.
-                if path.hasPrefix("/machines") { continue }
+                // The audit trail shows the text inside JSON.
                 #expect(page.text.contains(escaped) || path == "/audit?actor=adam" && page.text.contains("&lt;script&gt;"), "\(path) shows the text")
             }
             let stored = try server.pool.withConnection { db in
@@ -509,6 +509,73 @@ struct WebAppTests {
                 #expect((200..<500).contains(page.status), "\(path) answered \(page.status)")
                 #expect(!page.text.contains("<script>"), "\(path) echoes markup")
             }
+        }
+    }
+
+    /// The quality and shop-floor forms, the Markdown fields and an uploaded file's name, each
+    /// given markup and script: every page shows them as text, Markdown keeps no raw HTML and
+    /// no script link, and a file name cannot break out of a picture's alternative text.
+    @Test func hostileText_inEveryQualityAndFloorField_isShownAsText_andNeverRun() throws {
+        let hostile = #"<script>alert(1)</script><img src=x onerror=alert(2)> [go](javascript:alert(3))"#
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 7, 7, 7]
+        try Self.withPlant { server in
+            var tablet = Browser(port: server.port)
+            _ = try tablet.get("/tablet/S1/M1/sign-in")
+            _ = try tablet.post("/tablet/S1/M1/sign-in", ["badge": "0412", "pin": "1234"], csrf: true, signInForm: true)
+            var page = try tablet.get("/tablet/S1/M1")
+            let operation = try #require(page.first(#"action="/tablet/operations/(\d+)/action""#))
+            #expect(try tablet.post("/tablet/operations/\(operation)/action", ["action": "start", "back": "/tablet/S1/M1"]).status == 303)
+            page = try tablet.upload(
+                "/tablet/operations/\(operation)/report", ["kind": "scrap", "quantity": "1", "reason": "DIM", "note": hostile, "back": "/tablet/S1/M1"],
+                file: ("photo", "<img src=x onerror=alert(4)>.png", "image/png", png))
+            #expect(page.status == 303)
+            // Out of specification: a nonconformance and a hold, for quality's forms below.
+            #expect(try tablet.post("/tablet/operations/\(operation)/measure", ["characteristic": "BORE", "value": "25.2", "back": "/tablet/S1/M1"]).status == 303)
+
+            var quinn = Browser(port: server.port)
+            _ = try quinn.signIn("quinn", "secret-quinn", next: "/quality")
+            page = try quinn.get("/quality")
+            let nc = try #require(page.first(#"href="/quality/nonconformances/(\d+)""#))
+            let hold = try #require(page.first(#"action="/quality/holds/(\d+)/release""#))
+            #expect(try quinn.post("/quality/nonconformances/\(nc)/investigate", ["findings": hostile]).status == 303)
+            #expect(try quinn.post("/quality/nonconformances/\(nc)/disposition", ["disposition": "use_as_is", "reason": hostile, "password": "secret-quinn"]).status == 303)
+            #expect(try quinn.post("/quality/holds/\(hold)/release", ["reason": hostile]).status == 303)
+            page = try quinn.upload(
+                "/instructions/draft", ["part": "P-1", "operation": "10", "title": hostile, "body": "Clamp. " + hostile],
+                file: ("picture", "x](https://elsewhere.example/y.png) ![z", "image/png", png))
+            #expect(page.status == 303)
+            let instruction = try #require(page.location)
+            let characteristic = try quinn.post("/characteristics", ["part": "P-1", "operation": "10", "code": "OD", "name": hostile, "unit": "<b>mm</b>", "chart": "imr", "subgroup_size": "1", "rule": "N1"])
+            #expect(characteristic.status == 303)
+            #expect(try quinn.post("/qualifications", ["what": "define", "code": "TURN-9", "description": hostile]).status == 303)
+
+            var sue = Browser(port: server.port)
+            _ = try sue.signIn("sue", "secret-sue", next: "/")
+            try server.pool.withConnection { db in
+                try db.execute("INSERT INTO shift_pattern (site_id, name, start_minute, end_minute, weekdays) SELECT id, 'Day', 0, 1439, '1234567' FROM site")
+            }
+            page = try sue.post("/handover/S1/prepare", ["notes": hostile, "checklist": hostile, "done": hostile])
+            #expect(page.status == 303)
+            let handover = try #require(page.location)
+
+            for (browser, path) in [(quinn, "/quality"), (quinn, "/quality/nonconformances/\(nc)"), (quinn, instruction), (quinn, "/characteristics"),
+                                    (quinn, "/qualifications"), (quinn, "/audit"), (sue, handover), (tablet, "/tablet/S1/M1")] {
+                var browser = browser
+                page = try browser.get(path)
+                #expect(page.status == 200, "\(path)")
+                for markup in ["<script>alert", "<img src=x", "=\"javascript:", "<b>mm", "elsewhere.example/y.png\""] {
+                    #expect(!page.text.contains(markup), "\(path) has \(markup)")
+                }
+            }
+            // Plain fields are shown as the text typed; the file name stays the picture's caption.
+            #expect(try quinn.get("/quality/nonconformances/\(nc)").text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            page = try quinn.get(instruction)
+            #expect(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(page.text.contains(#"<img src="/attachments/"#) && page.text.contains(#"alt="xhttps://elsewhere.example/y.png !z""#))
+            let stored = try server.pool.withConnection { db in
+                try db.query("SELECT release_reason FROM quality_hold WHERE id = \(Int64(hold)!)").decode(String?.self)[0]
+            }
+            #expect(stored == hostile)
         }
     }
 

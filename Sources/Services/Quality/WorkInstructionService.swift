@@ -153,6 +153,16 @@ public final class WorkInstructionService: Sendable {
         Markdown.html(from: markdown.replacing("](attachment:", with: "](/attachments/"))
     }
 
+    /// The Markdown for an uploaded picture: its file name as the alternative text, with the
+    /// characters that could end the text or start markup left out (a file called
+    /// `x](http://elsewhere) ![y` must not turn into a picture from another server).
+    public static func pictureReference(sha256: String, fileName: String?) -> String {
+        let unsafe: Set<Character> = ["[", "]", "(", ")", "\\", "<", ">"]
+        let kept = (fileName ?? "").filter { !unsafe.contains($0) && !$0.isNewline && !($0.asciiValue.map { $0 < 0x20 } ?? false) }
+        let text = kept.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed().prefix(120)
+        return "![\(text.isEmpty ? "picture" : String(text))](attachment:\(sha256))"
+    }
+
     /// The hashes a body's pictures refer to.
     static func attachmentReferences(in body: String) -> [String] {
         var hashes: [String] = []

@@ -32,7 +32,7 @@ extension WebApp {
             var body = page.form["body"] ?? ""
             if let picture = page.form.files["picture"] {
                 let hash = try app.instructions.upload(picture, by: page.session.username)
-                body += "\n\n![\(picture.fileName ?? "picture")](attachment:\(hash))\n"
+                body += "\n\n" + WorkInstructionService.pictureReference(sha256: hash, fileName: picture.fileName) + "\n"
             }
             guard let operation = Int(try page.form.required("operation", "the operation number")) else {
                 throw ProductionRuleError(.invalidInput, "the operation number must be a whole number")
