@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CLinux.h"
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -122,4 +123,12 @@ int csys_poll_termination_signal(void) {
     struct timespec zero = {0, 0};
     int signal = sigtimedwait(&set, NULL, &zero);
     return signal > 0 ? signal : 0;
+}
+
+int csys_malloc_trim(void) {
+    return malloc_trim(0);
+}
+
+void csys_malloc_arena_max(int count) {
+    mallopt(M_ARENA_MAX, count);
 }

@@ -73,6 +73,7 @@ struct CollectCommand: ParsableCommand {
 
     func run() throws {
         TerminationSignals.block()
+        ProcessMemory.limitArenas()
         var flags: [String: String] = [:]
         flags["MES_MQTT_URL"] = mqttURL
         flags["MES_COLLECTOR_ID"] = clientID

@@ -53,6 +53,7 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         TerminationSignals.block()
+        ProcessMemory.limitArenas()
         var flags: [String: String] = [:]
         flags["MES_HTTP_ADDRESS"] = httpAddress
         flags["MES_PUBLIC_DIR"] = publicDirectory

@@ -53,3 +53,10 @@ int csys_poll_termination_signal(void);
 
 /// Sends SIGTERM to this process (to end a csys_wait_termination_signal from inside).
 void csys_raise_termination(void);
+
+/// Caps glibc's malloc arenas at `count` (mallopt M_ARENA_MAX). Call before threads start.
+void csys_malloc_arena_max(int count);
+
+/// Hands the free memory of every malloc arena back to the system (glibc malloc_trim(0)).
+/// Returns 1 if some memory was released.
+int csys_malloc_trim(void);

@@ -27,6 +27,7 @@ final class Connection {
     var input: [UInt8] = []
     var inputStart = 0
     var output: [UInt8] = []
+    static let keptOutputCapacity = 16 * 1024
     var outputStart = 0
     /// Close once `output` is written.
     var closeAfterWrite = false
@@ -105,7 +106,9 @@ final class Connection {
                 return false
             }
         }
-        output.removeAll(keepingCapacity: output.capacity <= 256 * 1024)
+        // Keep a small buffer for the next response or event; a page-sized one goes back to
+        // malloc, or 2,000 event streams that once fell behind would hold 256 KiB each.
+        output.removeAll(keepingCapacity: output.capacity <= Self.keptOutputCapacity)
         outputStart = 0
         writeBlockedSince = nil
         return true

@@ -65,6 +65,7 @@ final class EventLoop: @unchecked Sendable {
         csys_set_thread_name("http-loop-\(index)")
         var events = [csys_event](repeating: csys_event(), count: 256)
         var nextSweep = MonotonicInstant.now()
+        var nextMemoryReturn = nextSweep.adding(seconds: core.configuration.memoryReturnInterval)
         while true {
             let count = csys_epoll_wait(epoll, &events, Int32(events.count), 250)
             let now = MonotonicInstant.now()
@@ -80,6 +81,11 @@ final class EventLoop: @unchecked Sendable {
             if now >= nextSweep {
                 sweep(now: now)
                 nextSweep = now.adding(seconds: 0.25)
+            }
+            // One loop of the server returns the process's free memory now and then.
+            if index == 0, core.configuration.memoryReturnInterval > 0, now >= nextMemoryReturn {
+                ProcessMemory.returnFree()
+                nextMemoryReturn = now.adding(seconds: core.configuration.memoryReturnInterval)
             }
             if let deadline = draining, connections.isEmpty || now >= deadline {
                 for connection in Array(connections.values) { closeConnection(connection) }
