@@ -1,7 +1,8 @@
 import Glibc
 
 /// A mutex with a condition variable, for code that must block an OS thread until a state changes
-/// (a pool lease, a work queue). `Synchronization.Mutex` has no condition variable, hence this.
+/// (a pool lease, a work queue). `Locked` is the simpler tool when no one waits: it owns its
+/// value, where this guards state the caller keeps beside it.
 ///
 /// Never wait on it from Swift's cooperative thread pool: only from threads you own.
 public final class ConditionLock: @unchecked Sendable {
