@@ -81,7 +81,7 @@ struct TemplateSnapshotTests {
                                      "quality": "97.8 %", "counts": "18848 / 19271", "flags": "no ideal cycle for P-9"]]]],
         ],
         "machine": [
-            "title": "M1 — machine", "site": "S1", "machine": "M1", "window": "shift Early, 06:00 to 14:00", "timeline": "<svg><title>states</title></svg>",
+            "title": "M1 — machine", "site": "S1", "machine": "M1", "name": "Lathe", "window": "shift Early, 06:00 to 14:00", "timeline": "<svg><title>states</title></svg>",
             "pareto": "<svg><title>downtime</title></svg>", "waterfall": "<svg><title>waterfall</title></svg>", "back": "/machines/S1/M1", "has_stops": true,
             "oee": ["oee": "50.0 %", "availability": "80.0 %", "performance": "70.0 %", "quality": "90.0 %", "good": 90, "total": 100, "flags": []],
             "queue": [["work_order": "WO-1", "sequence": 10, "name": "Turning", "state": "running", "progress": "4 / 10", "on_hold": true]],
@@ -134,14 +134,17 @@ struct TemplateSnapshotTests {
         ],
     ]
 
-    static let rendered = ["layout", "machine/stop-forms"]
+    static let rendered = ["layout", "chrome", "machine/stop-forms"]
 
     @Test func everyTemplate_hasAFixture_andRendersAsItsSnapshot() throws {
         let library = try TemplateLibrary(directory: WebAppTests.templates)
         let update = ProcessInfo.processInfo.environment["MES_UPDATE_SNAPSHOTS"] == "1"
         #expect(Set(library.names).subtracting(Self.rendered) == Set(Self.fixtures.keys), "templates and fixtures differ")
         for (name, fixture) in Self.fixtures.sorted(by: { $0.key < $1.key }) {
-            let context = TemplateValue.dictionary(Self.session.merging(fixture) { $1 })
+            // As WebApp.render does: the viewer's part of the layout rendered apart.
+            var values = Self.session.merging(fixture) { $1 }
+            values["chrome"] = .string(String(decoding: try library.render("chrome", TemplateValue.dictionary(values)), as: UTF8.self))
+            let context = TemplateValue.dictionary(values)
             let html = String(decoding: try library.render(name, context), as: UTF8.self)
             let file = Self.folder.appendingPathComponent(name.replacingOccurrences(of: "/", with: "_") + ".html")
             if update {
