@@ -27,13 +27,24 @@ public final class PlantReadService: Sendable {
         public var reason: String?
     }
 
+    /// A machine's name, by site and code (active or not).
+    public func machineName(site: String, machine: String) throws -> String {
+        try pool.withConnection { db in try Self.machine(site: site, code: machine, db).name }
+    }
+
+    /// A machine's id and name; not found is a `ProductionRuleError`.
+    private static func machine(site: String, code: String, _ db: PGConnection) throws -> (id: Int64, name: String) {
+        guard let row = try db.query("""
+            SELECT m.id, m.name FROM machine m JOIN site s ON s.id = m.site_id WHERE s.code = \(site) AND m.code = \(code)
+            """).decode((Int64, String).self).first
+        else { throw ProductionRuleError(.notFound, "there is no machine \(code) at site \(site)") }
+        return row
+    }
+
     /// A machine's state intervals overlapping `[from, to)`, in order.
     public func timeline(site: String, machine: String, from: Date, to: Date) throws -> [TimelineEntry] {
         try pool.withConnection { db in
-            guard let machineID = try db.query("""
-                SELECT m.id FROM machine m JOIN site s ON s.id = m.site_id WHERE s.code = \(site) AND m.code = \(machine)
-                """).decode(Int64.self).first
-            else { throw ProductionRuleError(.notFound, "there is no machine \(machine) at site \(site)") }
+            let machineID = try Self.machine(site: site, code: machine, db).id
             return try db.query("""
                 SELECT id, started_at, ended_at, state, reason FROM machine_state_interval
                 WHERE machine_id = \(machineID) AND started_at < \(to) AND coalesce(ended_at, \(to)) > \(from) ORDER BY started_at

@@ -159,7 +159,7 @@ public final class WorkInstructionService: Sendable {
     public static func pictureReference(sha256: String, fileName: String?) -> String {
         let unsafe: Set<Character> = ["[", "]", "(", ")", "\\", "<", ">"]
         let kept = (fileName ?? "").filter { !unsafe.contains($0) && !$0.isNewline && !($0.asciiValue.map { $0 < 0x20 } ?? false) }
-        let text = kept.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed().prefix(120)
+        let text = kept.trimmingWhitespace().prefix(120)
         return "![\(text.isEmpty ? "picture" : String(text))](attachment:\(sha256))"
     }
 

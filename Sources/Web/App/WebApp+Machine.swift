@@ -47,9 +47,7 @@ extension WebApp {
         let from = shift.map { Date(timeIntervalSince1970: $0.start) } ?? calendar.startOfDay(for: now)
         let end = shift.map { Date(timeIntervalSince1970: $0.end) } ?? (calendar.date(byAdding: .day, value: 1, to: from) ?? now)
         let window = shift.map { "shift \($0.name), \(Self.clock(from)) to \(Self.clock(end))" } ?? "today, \(Self.day(from, zone))"
-        guard let named = try plant.machineStates(site: site).first(where: { $0.machine == machine }) else {
-            throw HTTPError(.notFound, "There is no machine \(machine) at site \(site).")
-        }
+        let name = try plant.machineName(site: site, machine: machine)
         let entries = try plant.timeline(site: site, machine: machine, from: from, to: end)
         let result = try plant.oee(site: site, from: from, to: end, machine: machine).first?.result
         let step: Double = end.timeIntervalSince(from) > 12 * 3_600 ? 3 * 3_600 : 3_600
@@ -70,7 +68,7 @@ extension WebApp {
             downtime[e.reason ?? "(no reason given)", default: 0] += max(0, seconds) / 60
         }
         var values: [String: TemplateValue] = [
-            "title": .string("\(machine) — machine"), "site": .string(site), "machine": .string(machine), "name": .string(named.name), "window": .string(window),
+            "title": .string("\(machine) — machine"), "site": .string(site), "machine": .string(machine), "name": .string(name), "window": .string(window),
             "timeline": .string(timeline),
             "pareto": .string(ParetoSVG.render(title: "Downtime by reason (minutes)", items: downtime.map { ($0.key, $0.value) }, unit: "min")),
             "queue": .list(try production.queue(site: site, machine: machine).prefix(6).map { item in
